@@ -1,0 +1,13 @@
+import torch
+
+from batched_bandit.problem import SEED_ARMS
+from batched_bandit.run import make_batch
+
+
+def seed_batch(n_bandits, *, arms=SEED_ARMS, temperature=10.0, lr=0.01, dtype=torch.float32, first_id=0):
+    """A CPU Batch of ``n_bandits`` bandits with ids first_id.. (the run.py path, minus checks)."""
+    arms = torch.as_tensor(arms, dtype=torch.float64)
+    arms = arms.expand(n_bandits, -1) if arms.ndim == 1 else arms
+    as_vec = lambda x: torch.as_tensor(x, dtype=torch.float64).expand(n_bandits)  # noqa: E731
+    ids = torch.arange(first_id, first_id + n_bandits)
+    return make_batch(arms, as_vec(temperature), as_vec(lr), ids, dtype)

@@ -1,0 +1,94 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from batched_bandit import run_batch
+from batched_bandit.rng import MASK32, philox4x32, step_uniforms
+from batched_bandit.stats import chi_square_sf
+
+# Random123 known-answer vectors for philox4x32-10: (counter, key, output).
+KAT = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((MASK32,) * 4, (MASK32,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
+]
+
+
+@pytest.mark.parametrize("counter, key, expected", KAT)
+def test_philox_known_answers(counter, key, expected):
+    out = philox4x32(*(torch.tensor([c]) for c in counter), *key)
+    assert tuple(int(o) for o in out) == expected
+
+
+def python_philox(counter, key, rounds=10):
+    """Philox4x32 with Python's exact integers: no reliance on int64 wrap-around."""
+    c0, c1, c2, c3 = counter
+    k0, k1 = key
+    for _ in range(rounds):
+        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
+        k0, k1 = (k0 + 0x9E3779B9) & MASK32, (k1 + 0xBB67AE85) & MASK32
+    return c0, c1, c2, c3
+
+
+def test_philox_matches_exact_integer_arithmetic_on_random_inputs():
+    rng = random.Random(1234)
+    counters = [[rng.getrandbits(32) for _ in range(4)] for _ in range(500)]
+    key = (rng.getrandbits(32), rng.getrandbits(32))
+    out = philox4x32(*(torch.tensor(c) for c in zip(*counters)), *key)
+    got = list(zip(*(o.tolist() for o in out)))
+    assert got == [python_philox(c, key) for c in counters]
+
+
+def test_step_uniforms_is_a_function_of_seed_bandit_and_step():
+    ids = torch.tensor([0, 5, 2**33 + 7, 123456789])
+    whole = step_uniforms(42, ids, 0, 101)  # (101, 2, 4)
+    # any window, odd or even start, equals the same slice of the whole
+    for start, n in [(0, 1), (1, 1), (3, 10), (50, 51), (100, 1)]:
+        torch.testing.assert_close(step_uniforms(42, ids, start, n), whole[start : start + n], rtol=0, atol=0)
+    # any subset or order of bandits sees the same numbers
+    torch.testing.assert_close(step_uniforms(42, ids[[2]], 0, 101)[:, :, 0], whole[:, :, 2], rtol=0, atol=0)
+    # the seed matters, and the two words of a step differ
+    assert not torch.equal(step_uniforms(43, ids, 0, 101), whole)
+    assert not torch.equal(whole[:, 0], whole[:, 1])
+
+
+def test_step_uniforms_tiling_does_not_change_numbers(monkeypatch):
+    ids = torch.arange(1000)
+    reference = step_uniforms(7, ids, 3, 20)
+    monkeypatch.setattr("batched_bandit.rng.TILE_ELEMENTS", 64)  # many small tiles
+    torch.testing.assert_close(step_uniforms(7, ids, 3, 20), reference, rtol=0, atol=0)
+
+
+def test_step_uniforms_word_layout():
+    """Step 2p uses words 0, 1 of pair p's Philox call; step 2p + 1 words 2, 3."""
+    seed, g, pair = 2**40 + 3, 9, 5
+    words = python_philox((pair, 0, g, 0), (seed & MASK32, seed >> 32))
+    u = step_uniforms(seed, torch.tensor([g]), 2 * pair, 2)[:, :, 0]
+    expected = torch.tensor([[words[0], words[1]], [words[2], words[3]]], dtype=torch.float64)
+    torch.testing.assert_close(u.double(), torch.floor(expected / 256) / 2**24, rtol=0, atol=0)
+
+
+def test_uniforms_are_uniform():
+    u = step_uniforms(0, torch.arange(2000), 0, 50).flatten()  # 200,000 numbers
+    assert float(u.min()) >= 0 and float(u.max()) < 1
+    counts = torch.histc(u, bins=20, min=0, max=1)
+    expected = u.numel() / 20
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    assert chi_square_sf(stat, 19) > 0.01
+
+
+def test_library_never_touches_global_rng_state():
+    torch.manual_seed(0)
+    np.random.seed(0)
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    run_batch(5, n_episodes=2, steps_per_episode=10)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1]) and after[2:] == numpy_state[2:]

@@ -1,0 +1,110 @@
+import math
+
+import pytest
+import torch
+
+from batched_bandit import run_batch
+from batched_bandit.stats import wilson_interval
+
+
+def test_result_shapes_and_verdict():
+    res = run_batch(64, n_episodes=3, steps_per_episode=30, temperature=0.2)
+    assert res.success.shape == (64,) and res.success.dtype == torch.bool
+    assert res.episode_rewards.shape == (64, 3, 4) and res.episode_rewards.dtype == torch.int32
+    assert res.weights.shape == res.final_probs.shape == (64, 4)
+    assert res.episode_p_best.shape == (64, 3)
+    # the seed's verdict: argmax of the last episode's sums, first index on ties, == argmin(arms)
+    last = res.episode_rewards[:, -1].tolist()
+    expected = [row.index(max(row)) == 3 for row in last]
+    assert res.success.tolist() == expected
+    assert res.success_rate == sum(expected) / 64
+    assert res.success_ci == wilson_interval(sum(expected), 64)
+    torch.testing.assert_close(res.final_probs, torch.softmax(res.weights / 0.2, dim=1))
+    torch.testing.assert_close(res.final_probs[:, 3], res.episode_p_best[:, -1])
+    assert res.backend == "torch" and res.device == "cpu" and res.dtype == "float32"
+    assert res.wall_time_s > 0 and math.isclose(res.bandit_steps_per_s, 64 * 90 / res.wall_time_s)
+
+
+def test_ties_go_to_the_first_index():
+    # all arms equal: every sum ties at 0 only if no pulls... use two identical best arms instead
+    res = run_batch(200, arms=(-1.0, -1.0, 2.0), n_episodes=2, steps_per_episode=20, temperature=1.0)
+    last = res.episode_rewards[:, -1]
+    assert res.success.tolist() == (torch.argmax(last, dim=1) == 0).tolist()
+    assert res.scalars()["arms"] == [-1.0, -1.0, 2.0]
+
+
+def test_per_bandit_settings_apply_to_their_own_row():
+    """Row g of a mixed batch equals bandit g of a run where everyone has g's scalar settings."""
+    gen = torch.Generator().manual_seed(0)
+    arms = torch.randn(5, 3, generator=gen)
+    temperature = torch.tensor([0.05, 0.5, 5.0, 0.2, 2.0])
+    lr = torch.tensor([0.01, 0.02, 0.03, 0.04, 0.05])
+    kw = dict(n_episodes=2, steps_per_episode=100, seed=3)
+    mixed = run_batch(5, arms=arms, temperature=temperature, lr=lr, **kw)
+    for g in range(5):
+        alone = run_batch(g + 1, arms=arms[g], temperature=float(temperature[g]), lr=float(lr[g]), **kw)
+        assert torch.equal(alone.episode_rewards[g], mixed.episode_rewards[g])
+        assert bool(alone.success[g]) == bool(mixed.success[g])
+    assert mixed.scalars()["temperature"].startswith("per-bandit")
+    assert mixed.scalars()["arms"] == "per-bandit (5 rows)"
+
+
+def test_summary_for_one_bandit_speaks_like_the_seed():
+    res = run_batch(1, n_episodes=3, steps_per_episode=40)
+    text = res.summary()
+    assert text.count("Episode ") == 3
+    action = int(torch.argmax(res.episode_rewards[0, -1])) + 1
+    assert f"The agent thinks action {action} is the most promising..." in text
+    assert ("...and it was right!" in text) == bool(res.success[0])
+    assert "success rate" in run_batch(10, n_episodes=1, steps_per_episode=5).summary()
+
+
+def test_progress_reaches_the_total():
+    calls = []
+    run_batch(30, n_episodes=2, steps_per_episode=100, chunk_size=16, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (30 * 200, 30 * 200)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+BAD = [
+    (dict(n_bandits=0), "n_bandits must be an integer >= 1"),
+    (dict(n_bandits=2.5), "n_bandits"),
+    (dict(temperature=0.0), "temperature must be finite and > 0"),
+    (dict(temperature=-1.0), "temperature"),
+    (dict(temperature=float("inf")), "temperature"),
+    (dict(temperature=float("nan")), "temperature"),
+    (dict(lr=0), "lr must be finite and > 0"),
+    (dict(lr=float("nan")), "lr"),
+    (dict(temperature=torch.ones(3)), r"temperature must be a number or a tensor of shape \(n_bandits,\)"),
+    (dict(temperature=torch.tensor([1.0, -1.0, 1.0, 1.0])), r"temperature must be finite and > 0.*bandit 1"),
+    (dict(lr=torch.ones(4, 1)), "lr must be a number or a tensor of shape"),
+    (dict(arms=(0.5,)), "arms must have at least 2 arms"),
+    (dict(arms=(0.5, float("nan"))), "arms must be finite"),
+    (dict(arms=(0.5, float("inf"))), "arms must be finite"),
+    (dict(arms=torch.zeros(3, 2)), r"arms must have shape \(K,\) or \(n_bandits, K\)"),
+    (dict(arms="abc"), "arms must be a sequence of numbers"),
+    (dict(n_episodes=0), "n_episodes must be an integer >= 1"),
+    (dict(steps_per_episode=0), "steps_per_episode must be an integer >= 1"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*64 - 1\]"),
+    (dict(seed=2**64), "seed"),
+    (dict(device="tpu"), "device must be"),
+    (dict(device="gpu0"), "device must be"),
+    (dict(backend="jax"), 'backend must be "auto" or one of'),
+    (dict(dtype=torch.float16), "dtype must be torch.float32 or torch.float64"),
+    (dict(chunk_size=0), "chunk_size must be an integer >= 1"),
+    (dict(record_episodes="yes"), "record_episodes must be True or False"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD)
+def test_bad_input_is_refused_before_any_work(kwargs, message):
+    kwargs = {"n_bandits": 4, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        run_batch(**kwargs, progress=lambda *_: pytest.fail("work started before the check"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error when CUDA is absent")
+@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
+def test_cuda_asked_for_but_absent(device):
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        run_batch(4, device=device)

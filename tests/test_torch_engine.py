@@ -1,0 +1,93 @@
+import torch
+from conftest import seed_batch
+
+from batched_bandit import run_batch
+from batched_bandit.engines.torch_engine import simulate
+from batched_bandit.policy import probabilities, sample_arm, sgd_step, softmax_terms
+from batched_bandit.problem import draw_reward
+from batched_bandit.rng import step_uniforms
+from batched_bandit.stats import chi_square_sf
+
+
+def spec_simulate(batch, seed, n_episodes, steps_per_episode):
+    """The documented math, step by step, batch first: policy.py + problem.py + rng.py."""
+    n, k = batch.win_prob.shape
+    rows = torch.arange(n)
+    w = torch.zeros(n, k)
+    episode_rewards = torch.zeros(n, n_episodes, k, dtype=torch.int32)
+    draws = step_uniforms(seed, batch.bandit_ids, 0, n_episodes * steps_per_episode)
+    for t, (u_arm, u_reward) in enumerate(draws):
+        e, cdf = softmax_terms(w, batch.inv_temperature)
+        arm = sample_arm(cdf, u_arm)
+        reward = draw_reward(batch.win_prob[rows, arm], u_reward)
+        episode_rewards[rows, t // steps_per_episode, arm] += reward.int()
+        w = sgd_step(w, e / cdf[:, -1:], arm, reward, batch.inv_temperature, batch.lr)
+    return w, episode_rewards
+
+
+def test_engine_follows_the_documented_math():
+    n = 60
+    temperature = torch.logspace(-1.5, 1, n)  # from near-greedy to near-uniform
+    batch = seed_batch(n, temperature=temperature, lr=0.05)
+    out = simulate(batch, seed=11, n_episodes=3, steps_per_episode=37)  # odd: pairs straddle episodes
+    w, episode_rewards = spec_simulate(batch, 11, 3, 37)
+    assert torch.equal(out.episode_rewards, episode_rewards)
+    torch.testing.assert_close(out.weights, w, rtol=1e-5, atol=1e-5)
+    p_best = probabilities(out.weights, batch.inv_temperature)[:, 3]
+    torch.testing.assert_close(out.episode_p_best[:, -1], p_best)
+
+
+def test_trajectory_independent_of_batch_size_and_chunking():
+    kw = dict(temperature=0.3, n_episodes=4, steps_per_episode=50, seed=5)
+    big = run_batch(10000, **kw)
+    for n, chunk in [(1, None), (7, None), (7, 3), (300, 64), (10000, 999)]:
+        small = run_batch(n, chunk_size=chunk, **kw)
+        assert torch.equal(small.episode_rewards, big.episode_rewards[:n])
+        assert torch.equal(small.weights, big.weights[:n])
+        assert torch.equal(small.episode_p_best, big.episode_p_best[:n])
+
+
+def test_record_episodes_false_keeps_the_last_episode():
+    full = run_batch(50, n_episodes=5, steps_per_episode=20, temperature=0.5)
+    last = run_batch(50, n_episodes=5, steps_per_episode=20, temperature=0.5, record_episodes=False)
+    assert last.episode_rewards.shape == (50, 1, 4)
+    assert torch.equal(last.episode_rewards[:, 0], full.episode_rewards[:, -1])
+    assert torch.equal(last.success, full.success)
+
+
+def test_sum_of_weights_stays_zero_under_plain_sgd():
+    res = run_batch(500, n_episodes=4, steps_per_episode=250, temperature=torch.logspace(-1, 1, 500), lr=0.1)
+    assert res.weights.abs().max() > 1  # the weights did move
+    torch.testing.assert_close(res.weights.sum(dim=1), torch.zeros(500), rtol=0, atol=1e-4)
+
+
+def test_episode_sums_are_net_rewards_of_every_step():
+    res = run_batch(100, n_episodes=3, steps_per_episode=41, temperature=1.0)
+    pulls = res.episode_rewards.abs().sum(dim=2)
+    # each sum is a net of +-1 rewards: |sum| <= steps and parity matches the steps of that episode
+    assert (pulls <= 41).all()
+    assert ((res.episode_rewards.sum(dim=2) - 41) % 2 == 0).all()
+
+
+def test_reward_frequency_per_arm_is_one_minus_phi():
+    """One step per episode exposes each step's arm and reward; frozen uniform policy."""
+    arms = (0.5, 0.0, -0.3, -1.0, 1.5)
+    res = run_batch(400, arms=arms, lr=1e-30, n_episodes=500, steps_per_episode=1)
+    per_step = res.episode_rewards.reshape(-1, len(arms))  # one nonzero (+-1) per row
+    arm = per_step.abs().argmax(dim=1)
+    won = per_step.sum(dim=1) > 0
+    pulls = torch.bincount(arm, minlength=5).double()
+    wins = torch.bincount(arm[won], minlength=5).double()
+    q = 0.5 * torch.erfc(torch.tensor(arms, dtype=torch.float64) / 2**0.5)
+    stat = float(((wins - pulls * q) ** 2 / (pulls * q * (1 - q))).sum())
+    assert chi_square_sf(stat, 5) > 0.01, (wins / pulls, q)
+    uniform = pulls.sum() / 5
+    assert chi_square_sf(float(((pulls - uniform) ** 2 / uniform).sum()), 4) > 0.01
+
+
+def test_float64_follows_float32_up_to_rounding():
+    kw = dict(n_episodes=2, steps_per_episode=200, temperature=0.5)
+    single, double = run_batch(300, **kw), run_batch(300, dtype=torch.float64, **kw)
+    assert double.weights.dtype == torch.float64
+    same = (single.episode_rewards == double.episode_rewards).all(dim=2).all(dim=1).float().mean()
+    assert same > 0.95
