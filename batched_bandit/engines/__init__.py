@@ -1,7 +1,9 @@
 """Engines run the time loop of a batch of bandits; they share the random stream and the step.
 
-Every engine has the signature of :func:`batched_bandit.engines.torch_engine.simulate` and gives
-each bandit the same trajectory up to float rounding at a sampling boundary.
+Every engine module has ``simulate`` with the signature of
+:func:`batched_bandit.engines.torch_engine.simulate`, gives each bandit the same trajectory up to
+float rounding at a sampling boundary, and ``unavailable_reason(device) -> str | None`` saying why
+it cannot run here (a missing package or compiler), or None.
 """
 
 from __future__ import annotations
@@ -14,6 +16,26 @@ import torch
 BACKENDS = {
     "torch": ("batched_bandit.engines.torch_engine", ("cpu", "cuda"), (torch.float32, torch.float64)),
 }
+# what "auto" tries, in order, per device type
+PREFERENCE = {"cuda": ("torch",), "cpu": ("torch",)}
+
+
+def _module(backend: str):
+    return importlib.import_module(BACKENDS[backend][0])
+
+
+def unavailable_reason(backend: str, device: torch.device, dtype: torch.dtype) -> str | None:
+    """Why ``backend`` cannot run on ``device`` with ``dtype``, or None if it can."""
+    module_name, devices, dtypes = BACKENDS[backend]
+    if device.type not in devices:
+        return f"backend {backend!r} runs on {' or '.join(devices)}, not on {device.type}"
+    if dtype not in dtypes:
+        return f"backend {backend!r} supports dtype {', '.join(str(d) for d in dtypes)}, not {dtype}"
+    try:
+        module = _module(backend)
+    except ImportError as err:
+        return f"backend {backend!r} cannot be imported: {err}"
+    return module.unavailable_reason(device)
 
 
 def resolve_backend(backend: str, device: torch.device, dtype: torch.dtype) -> str:
@@ -21,21 +43,21 @@ def resolve_backend(backend: str, device: torch.device, dtype: torch.dtype) -> s
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     if backend == "auto":
-        backend = "torch"
+        for name in PREFERENCE[device.type]:
+            if unavailable_reason(name, device, dtype) is None:
+                return name
+        raise ValueError(f"no backend can run on {device.type} with {dtype}")
     if backend not in BACKENDS:
         raise ValueError(f'backend must be "auto" or one of {sorted(BACKENDS)}, got {backend!r}')
-    _, devices, dtypes = BACKENDS[backend]
-    if device.type not in devices:
-        raise ValueError(f"backend {backend!r} runs on {' or '.join(devices)}, not on {device.type}")
-    if dtype not in dtypes:
-        allowed = ", ".join(str(d) for d in dtypes)
-        raise ValueError(f"backend {backend!r} supports dtype {allowed}, not {dtype}")
+    reason = unavailable_reason(backend, device, dtype)
+    if reason is not None:
+        raise ValueError(reason)
     return backend
 
 
 def get(backend: str):
     """The ``simulate`` function of a backend."""
-    return importlib.import_module(BACKENDS[backend][0]).simulate
+    return _module(backend).simulate
 
 
 def default_chunk_size(backend: str, device: torch.device) -> int:

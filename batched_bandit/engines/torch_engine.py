@@ -18,6 +18,11 @@ from ..state import Batch, Outcome
 STEPS_PER_DRAW = 64  # random numbers are drawn for this many steps at once
 
 
+def unavailable_reason(device: torch.device) -> str | None:
+    """The portable engine runs wherever torch does."""
+    return None
+
+
 def simulate(
     batch: Batch,
     *,
