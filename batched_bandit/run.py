@@ -138,7 +138,7 @@ def run_batch(
     _check_count("steps_per_episode", steps_per_episode)
     check_seed(seed)
     torch_device = resolve_device(device)
-    backend_name = engines.resolve_backend(backend, torch_device, dtype)
+    backend_name = engines.resolve_backend(backend, torch_device, dtype, arm_values.shape[1])
     if chunk_size is not None:
         _check_count("chunk_size", chunk_size)
     if not isinstance(record_episodes, bool):

@@ -29,16 +29,21 @@ def reference_choices(n_runs):
         return [c for part in pool.map(_reference_choices, halves) for c in part]
 
 
-def compare_with_reference(n_runs, n_bandits=20000):
-    choices = torch.tensor(reference_choices(n_runs))
-    batched = run_batch(n_bandits, seed=2024, **SETTING)
+@pytest.fixture(scope="module")
+def reference_400():
+    return torch.tensor(reference_choices(400))
+
+
+def compare_with_reference(choices, backend, n_bandits=20000):
+    n_runs = choices.shape[0]
+    batched = run_batch(n_bandits, seed=2024, backend=backend, **SETTING)
     batched_choices = torch.argmax(batched.episode_rewards[:, -1], dim=1)
     ref_success = int((choices == 3).sum())
     z, p = two_proportion_z(batched.n_successes, n_bandits, ref_success, n_runs)
     table = [torch.bincount(c, minlength=4).tolist() for c in (batched_choices, choices)]
     chi2, df, p_arms = chi_square_homogeneity(table)
     print(
-        f"\nreference {ref_success}/{n_runs} = {ref_success / n_runs:.4f}, batched "
+        f"\n{backend}: reference {ref_success}/{n_runs} = {ref_success / n_runs:.4f}, batched "
         f"{batched.n_successes}/{n_bandits} = {batched.success_rate:.4f}; z = {z:.3f}, p = {p:.3f}; "
         f"chosen-arm counts {table}, chi2 = {chi2:.2f} (df {df}), p = {p_arms:.3f}"
     )
@@ -47,16 +52,23 @@ def compare_with_reference(n_runs, n_bandits=20000):
     assert p_arms > ALPHA
 
 
-def test_success_rate_equals_reference():
+@pytest.mark.parametrize("backend", ["torch", "cpu"])
+def test_success_rate_equals_reference(reference_400, backend):
     """400 reference runs against 20,000 batched bandits: at alpha = 0.01 this detects a shift of
     the success rate of 8.5 points with power 0.8 (and a lock-in on a different arm mix)."""
-    compare_with_reference(400)
+    compare_with_reference(reference_400, backend)
+
+
+@pytest.fixture(scope="module")
+def reference_2000():
+    return torch.tensor(reference_choices(2000))
 
 
 @pytest.mark.slow
-def test_success_rate_equals_reference_high_power():
+@pytest.mark.parametrize("backend", ["torch", "cpu"])
+def test_success_rate_equals_reference_high_power(reference_2000, backend):
     """2,000 reference runs: detects a shift of 3.8 points with power 0.8 at alpha = 0.01."""
-    compare_with_reference(2000, n_bandits=100_000)
+    compare_with_reference(reference_2000, backend, n_bandits=100_000)
 
 
 def test_reference_is_the_seed_program(capsys):

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from batched_bandit import run_batch
+from batched_bandit.engines import resolve_backend
 from batched_bandit.stats import wilson_interval
 
 
@@ -21,7 +22,8 @@ def test_result_shapes_and_verdict():
     assert res.success_ci == wilson_interval(sum(expected), 64)
     torch.testing.assert_close(res.final_probs, torch.softmax(res.weights / 0.2, dim=1))
     torch.testing.assert_close(res.final_probs[:, 3], res.episode_p_best[:, -1])
-    assert res.backend == "torch" and res.device == "cpu" and res.dtype == "float32"
+    assert res.backend == resolve_backend("auto", torch.device("cpu"), torch.float32)
+    assert res.device == "cpu" and res.dtype == "float32"
     assert res.wall_time_s > 0 and math.isclose(res.bandit_steps_per_s, 64 * 90 / res.wall_time_s)
 
 
