@@ -1,6 +1,7 @@
 """Print a table of bandit-steps/s per backend, device and size, measured side by side in one run.
 
     python benchmarks/bench.py                       # the default grid on the CPU
+    python benchmarks/bench.py --backends cpu torch --sizes 1e3 1e4 1e5 1e6 --arms 4 16 --markdown
     python benchmarks/bench.py --sizes 1e4 1e6 --device cuda --backends torch triton --markdown
 
 Each cell runs ``run_batch`` once to warm up, then ``--repeats`` times, and reports the median
@@ -11,6 +12,7 @@ a short horizon and reported per bandit-step like the rest.
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import statistics
 import sys
@@ -45,7 +47,7 @@ def time_reference(steps: int, repeats: int) -> float:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", nargs="+", default=["torch"])
+    parser.add_argument("--backends", nargs="+", default=["cpu", "torch"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e3, 1e4, 1e5])
     parser.add_argument("--arms", nargs="+", type=int, default=[4], help="numbers of arms K")
@@ -54,6 +56,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reference-steps", type=int, default=2000, help="0 skips the reference")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="skip a cell estimated to take longer")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -63,6 +66,7 @@ def main(argv=None) -> None:
         f"{args.episodes} episode(s) x {args.steps} steps, temperature 10, lr 0.01, median of {args.repeats}"
     )
     rows = []
+    rates: dict[str, float] = {}  # the last measured rate per backend, to skip hopeless cells
     if args.reference_steps:
         seconds = time_reference(args.reference_steps, args.repeats)
         rows.append(("reference (seed loop)", "cpu", 1, 4, seconds, args.reference_steps / seconds))
@@ -71,6 +75,10 @@ def main(argv=None) -> None:
             arms = torch.linspace(0.5, -1.0, k)
             for size in args.sizes:
                 n = int(size)
+                work = n * args.episodes * args.steps * k / 4
+                if work / rates.get(backend, float("inf")) * (args.repeats + 1) > args.max_seconds:
+                    rows.append((backend, device.type, n, k, float("nan"), float("nan")))
+                    continue
                 seconds = time_run(
                     args.repeats,
                     n_bandits=n,
@@ -82,12 +90,16 @@ def main(argv=None) -> None:
                     record_episodes=False,
                 )
                 rows.append((backend, device.type, n, k, seconds, n * args.episodes * args.steps / seconds))
+                rates[backend] = rows[-1][-1] * k / 4
     header = ("backend", "device", "n_bandits", "K", "seconds", "bandit-steps/s")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
         for r in rows:
-            print(f"| {r[0]} | {r[1]} | {r[2]:,} | {r[3]} | {r[4]:.4g} | {r[5]:.3g} |")
+            if math.isnan(r[4]):
+                print(f"| {r[0]} | {r[1]} | {r[2]:,} | {r[3]} | skipped (> {args.max_seconds:g} s) | |")
+            else:
+                print(f"| {r[0]} | {r[1]} | {r[2]:,} | {r[3]} | {r[4]:.4g} | {r[5]:.3g} |")
     else:
         print("{:<24}{:>8}{:>12}{:>5}{:>12}{:>16}".format(*header))
         for r in rows:

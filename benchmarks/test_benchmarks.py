@@ -23,8 +23,10 @@ def test_reference_loop(benchmark):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("n_bandits", [1_000, 10_000, 100_000])
-@pytest.mark.parametrize("backend", ["torch"])
+@pytest.mark.parametrize("backend", ["torch", "cpu"])
 def test_engine(benchmark, backend, device, n_bandits):
+    if device != "cpu" and backend == "cpu":
+        pytest.skip("the fused CPU engine runs on the CPU")
     benchmark.extra_info.update(bandit_steps=n_bandits * STEPS, device=device, torch=torch.__version__)
     benchmark.pedantic(
         run_batch,
