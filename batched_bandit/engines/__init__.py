@@ -16,11 +16,13 @@ import torch
 BACKENDS = {
     "torch": ("batched_bandit.engines.torch_engine", ("cpu", "cuda"), (torch.float32, torch.float64)),
     "cpu": ("batched_bandit.engines.cpu_engine", ("cpu",), (torch.float32,)),
+    # on the CPU only under Triton's interpreter (TRITON_INTERPRET=1), for tests
+    "triton": ("batched_bandit.engines.triton_engine", ("cpu", "cuda"), (torch.float32,)),
 }
 # the most arms an engine supports, where it has a limit
-MAX_ARMS = {"cpu": 64}
+MAX_ARMS = {"cpu": 64, "triton": 64}
 # what "auto" tries, in order, per device type
-PREFERENCE = {"cuda": ("torch",), "cpu": ("cpu", "torch")}
+PREFERENCE = {"cuda": ("triton", "torch"), "cpu": ("cpu", "torch")}
 
 
 def _module(backend: str):
@@ -70,4 +72,6 @@ def default_chunk_size(backend: str, device: torch.device) -> int:
     """Bandits per chunk: big enough to keep the device busy, small enough for its memory."""
     if backend == "cpu":
         return 2**15  # the fused engine reports progress once per chunk
+    if backend == "triton" and device.type == "cuda":
+        return 2**21  # one launch per chunk: 16,384 programs of 128 bandits, many waves on any GPU
     return 2**20 if device.type == "cuda" else 2**16
