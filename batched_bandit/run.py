@@ -129,17 +129,17 @@ def run_batch(
     (n_bandits,) tensor. Bandit ``g`` uses the random stream (seed, g, t) whatever the chunking.
     ``progress(done, total)`` is called with bandit-steps as the run advances.
     """
-    _check_count("n_bandits", n_bandits)
+    check_count("n_bandits", n_bandits)
     arm_values = check_arms(arms, n_bandits)
     temperatures = check_positive("temperature", temperature, n_bandits)
     lrs = check_positive("lr", lr, n_bandits)
-    _check_count("n_episodes", n_episodes)
-    _check_count("steps_per_episode", steps_per_episode)
+    check_count("n_episodes", n_episodes)
+    check_count("steps_per_episode", steps_per_episode)
     check_seed(seed)
     torch_device = resolve_device(device)
     backend_name = engines.resolve_backend(backend, torch_device, dtype, arm_values.shape[1])
     if chunk_size is not None:
-        _check_count("chunk_size", chunk_size)
+        check_count("chunk_size", chunk_size)
     if not isinstance(record_episodes, bool):
         raise ValueError(f"record_episodes must be True or False, got {record_episodes!r}")
 
@@ -234,7 +234,7 @@ def simulate_chunks(
 # --- checks: each raises ValueError naming the argument and the allowed range -------------------
 
 
-def _check_count(name: str, value) -> None:
+def check_count(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
@@ -244,8 +244,9 @@ def check_seed(seed) -> None:
         raise ValueError(f"seed must be an integer in [0, 2**64 - 1], got {seed!r}")
 
 
-def check_positive(name: str, value, n_bandits: int) -> torch.Tensor:
-    """A finite, > 0 number or (n_bandits,) tensor -> (n_bandits,) float64 tensor."""
+def check_positive(name: str, value, n_bandits: int, item: str = "bandit") -> torch.Tensor:
+    """A finite, > 0 number or (n_bandits,) tensor -> (n_bandits,) float64 tensor; an error names
+    the first bad entry as ``(item i)``."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -262,7 +263,7 @@ def check_positive(name: str, value, n_bandits: int) -> torch.Tensor:
     bad = ~(torch.isfinite(values) & (values > 0))
     if bad.any():
         first = int(bad.nonzero()[0])
-        raise ValueError(f"{name} must be finite and > 0, got {values[first].item()!r} (bandit {first})")
+        raise ValueError(f"{name} must be finite and > 0, got {values[first].item()!r} ({item} {first})")
     return values.contiguous()
 
 

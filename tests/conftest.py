@@ -1,4 +1,11 @@
+import os
+
 import torch
+
+# Without CUDA, the Triton kernel is tested on the CPU under Triton's interpreter. Triton reads
+# TRITON_INTERPRET when it is imported, so set it before any test module can import it.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from batched_bandit.problem import SEED_ARMS
 from batched_bandit.run import make_batch
@@ -11,3 +18,16 @@ def seed_batch(n_bandits, *, arms=SEED_ARMS, temperature=10.0, lr=0.01, dtype=to
     as_vec = lambda x: torch.as_tensor(x, dtype=torch.float64).expand(n_bandits)  # noqa: E731
     ids = torch.arange(first_id, first_id + n_bandits)
     return make_batch(arms, as_vec(temperature), as_vec(lr), ids, dtype)
+
+
+class TextSink(list):
+    """A non-terminal text stream that keeps what is written, for progress output."""
+
+    def isatty(self):
+        return False
+
+    def write(self, text):
+        self.append(text)
+
+    def flush(self):
+        pass

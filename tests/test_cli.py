@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+from conftest import TextSink
+
 from batched_bandit import run_batch
 
 
@@ -48,17 +50,7 @@ def test_cli_summary_for_one_bandit():
 def test_cli_progress_goes_to_stderr(monkeypatch):
     from batched_bandit.cli import Progress
 
-    class Sink(list):
-        def isatty(self):
-            return False
-
-        def write(self, text):
-            self.append(text)
-
-        def flush(self):
-            pass
-
-    sink = Sink()
+    sink = TextSink()
     progress = Progress(stream=sink, delay=0.0, every=0.0)
     progress(50, 100)
     progress(100, 100)

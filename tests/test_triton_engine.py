@@ -1,9 +1,9 @@
 """The fused Triton engine against the portable engine: on CUDA when present, else on the CPU under
 Triton's interpreter (slow: every case here is tens of bandits and tens to a few hundred steps).
 
-The interpreter is chosen when triton.jit decorates, so TRITON_INTERPRET is set below before
-triton and the engine are imported, and stays set for the session (torch does not import triton;
-if something imported it earlier, the engine reports the mix and these tests skip).
+The interpreter is chosen when triton is imported, so conftest.py sets TRITON_INTERPRET for the
+whole session when CUDA is absent (if something imported triton earlier, the engine reports the
+mix and these tests skip).
 """
 
 import json
@@ -15,8 +15,6 @@ import pytest
 import torch
 
 CUDA = torch.cuda.is_available()
-if not CUDA:
-    os.environ.setdefault("TRITON_INTERPRET", "1")
 triton = pytest.importorskip("triton")
 tl = triton.language
 
