@@ -15,6 +15,7 @@ import torch
 from .problem import SEED_ARMS
 from .run import run_batch
 
+BACKEND_HELP = 'engine: "auto", "cpu" (fused C), "torch" (portable) or "triton" (GPU) (default auto)'
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, help="seed of the counter-based random stream (default 0)")
     run.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N" (default auto)')
-    run.add_argument("--backend", default="auto", help='engine: "auto", "cpu" (fused C), "torch" (portable) or "triton" (GPU) (default auto)')
+    run.add_argument("--backend", default="auto", help=BACKEND_HELP)
     run.add_argument("--dtype", default="float32", choices=sorted(DTYPES), help="float type (default float32)")
     run.add_argument("--chunk-size", type=int, default=None, help="bandits per chunk (default: per device)")
     run.add_argument(
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--n-bandits", type=int, default=10000, help="bandits per setting (default 10000)")
     sweep.add_argument("--seed", type=int, default=0, help="seed of the counter-based random stream (default 0)")
     sweep.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N" (default auto)')
-    sweep.add_argument("--backend", default="auto", help='engine: "auto" or a backend name (default auto)')
+    sweep.add_argument("--backend", default="auto", help=BACKEND_HELP)
     sweep.add_argument("--dtype", default="float32", choices=sorted(DTYPES), help="float type (default float32)")
     sweep.add_argument(
         "--chunk-bandits",
