@@ -7,8 +7,12 @@ import torch
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
+from batched_bandit.engines import unavailable_reason
 from batched_bandit.problem import SEED_ARMS
 from batched_bandit.run import make_batch
+
+# the engines quick enough on this CPU for statistical tests (Triton's interpreter is not)
+FAST_BACKENDS = [b for b in ("torch", "cpu") if unavailable_reason(b, torch.device("cpu"), torch.float32) is None]
 
 
 def seed_batch(n_bandits, *, arms=SEED_ARMS, temperature=10.0, lr=0.01, dtype=torch.float32, first_id=0):

@@ -1,5 +1,6 @@
+import pytest
 import torch
-from conftest import seed_batch
+from conftest import FAST_BACKENDS, seed_batch
 
 from batched_bandit import run_batch
 from batched_bandit.engines.torch_engine import simulate
@@ -37,8 +38,9 @@ def test_engine_follows_the_documented_math():
     torch.testing.assert_close(out.episode_p_best[:, -1], p_best)
 
 
-def test_trajectory_independent_of_batch_size_and_chunking():
-    kw = dict(temperature=0.3, n_episodes=4, steps_per_episode=50, seed=5)
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_trajectory_independent_of_batch_size_and_chunking(backend):
+    kw = dict(temperature=0.3, n_episodes=4, steps_per_episode=50, seed=5, backend=backend)
     big = run_batch(10000, **kw)
     for n, chunk in [(1, None), (7, None), (7, 3), (300, 64), (10000, 999)]:
         small = run_batch(n, chunk_size=chunk, **kw)
@@ -47,32 +49,38 @@ def test_trajectory_independent_of_batch_size_and_chunking():
         assert torch.equal(small.episode_p_best, big.episode_p_best[:n])
 
 
-def test_record_episodes_false_keeps_the_last_episode():
-    full = run_batch(50, n_episodes=5, steps_per_episode=20, temperature=0.5)
-    last = run_batch(50, n_episodes=5, steps_per_episode=20, temperature=0.5, record_episodes=False)
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_record_episodes_false_keeps_the_last_episode(backend):
+    kw = dict(n_episodes=5, steps_per_episode=20, temperature=0.5, backend=backend)
+    full = run_batch(50, **kw)
+    last = run_batch(50, record_episodes=False, **kw)
     assert last.episode_rewards.shape == (50, 1, 4)
     assert torch.equal(last.episode_rewards[:, 0], full.episode_rewards[:, -1])
     assert torch.equal(last.success, full.success)
 
 
-def test_sum_of_weights_stays_zero_under_plain_sgd():
-    res = run_batch(500, n_episodes=4, steps_per_episode=250, temperature=torch.logspace(-1, 1, 500), lr=0.1)
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_sum_of_weights_stays_zero_under_plain_sgd(backend):
+    temperature = torch.logspace(-1, 1, 500)
+    res = run_batch(500, n_episodes=4, steps_per_episode=250, temperature=temperature, lr=0.1, backend=backend)
     assert res.weights.abs().max() > 1  # the weights did move
     torch.testing.assert_close(res.weights.sum(dim=1), torch.zeros(500), rtol=0, atol=1e-4)
 
 
-def test_episode_sums_are_net_rewards_of_every_step():
-    res = run_batch(100, n_episodes=3, steps_per_episode=41, temperature=1.0)
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_episode_sums_are_net_rewards_of_every_step(backend):
+    res = run_batch(100, n_episodes=3, steps_per_episode=41, temperature=1.0, backend=backend)
     pulls = res.episode_rewards.abs().sum(dim=2)
     # each sum is a net of +-1 rewards: |sum| <= steps and parity matches the steps of that episode
     assert (pulls <= 41).all()
     assert ((res.episode_rewards.sum(dim=2) - 41) % 2 == 0).all()
 
 
-def test_reward_frequency_per_arm_is_one_minus_phi():
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_reward_frequency_per_arm_is_one_minus_phi(backend):
     """One step per episode exposes each step's arm and reward; frozen uniform policy."""
     arms = (0.5, 0.0, -0.3, -1.0, 1.5)
-    res = run_batch(400, arms=arms, lr=1e-30, n_episodes=500, steps_per_episode=1)
+    res = run_batch(400, arms=arms, lr=1e-30, n_episodes=500, steps_per_episode=1, backend=backend)
     per_step = res.episode_rewards.reshape(-1, len(arms))  # one nonzero (+-1) per row
     arm = per_step.abs().argmax(dim=1)
     won = per_step.sum(dim=1) > 0
@@ -87,7 +95,8 @@ def test_reward_frequency_per_arm_is_one_minus_phi():
 
 def test_float64_follows_float32_up_to_rounding():
     kw = dict(n_episodes=2, steps_per_episode=200, temperature=0.5)
-    single, double = run_batch(300, **kw), run_batch(300, dtype=torch.float64, **kw)
+    single = run_batch(300, backend="torch", **kw)
+    double = run_batch(300, backend="torch", dtype=torch.float64, **kw)
     assert double.weights.dtype == torch.float64
     same = (single.episode_rewards == double.episode_rewards).all(dim=2).all(dim=1).float().mean()
     assert same > 0.95
