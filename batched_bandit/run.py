@@ -138,6 +138,7 @@ def run_batch(
     check_seed(seed)
     torch_device = resolve_device(device)
     backend_name = engines.resolve_backend(backend, torch_device, dtype, arm_values.shape[1])
+    check_step_range(temperatures, lrs, dtype)
     if chunk_size is not None:
         check_count("chunk_size", chunk_size)
     if not isinstance(record_episodes, bool):
@@ -265,6 +266,17 @@ def check_positive(name: str, value, n_bandits: int, item: str = "bandit") -> to
         first = int(bad.nonzero()[0])
         raise ValueError(f"{name} must be finite and > 0, got {values[first].item()!r} ({item} {first})")
     return values.contiguous()
+
+
+def check_step_range(temperature: torch.Tensor, lr: torch.Tensor, dtype: torch.dtype) -> None:
+    """1 / T and the step scale lr / T must be finite in ``dtype`` (T < 3e-39 is not, in float32)."""
+    inv_temperature = (1.0 / temperature).to(dtype)
+    for name, values in (("temperature", inv_temperature), ("lr", lr.to(dtype) * inv_temperature)):
+        if not torch.isfinite(values).all():
+            raise ValueError(
+                f"{name} out of range for {str(dtype).removeprefix('torch.')}: 1 / temperature and "
+                f"lr / temperature must be finite ({torch.finfo(dtype).max:.3g} at most)"
+            )
 
 
 def check_arms(arms, n_bandits: int) -> torch.Tensor:

@@ -48,6 +48,7 @@ from .run import (
     check_count,
     check_positive,
     check_seed,
+    check_step_range,
     describe_device,
     make_batch,
     resolve_device,
@@ -218,7 +219,12 @@ def sweep(
     check_count("n_bandits", n_bandits)
     check_seed(seed)
     torch_device = resolve_device(device)
-    backend_name = engines.resolve_backend(backend, torch_device, dtype)
+    backend_name = engines.resolve_backend(backend, torch_device, dtype, max(len(s.arms) for s in settings))
+    check_step_range(
+        torch.tensor([s.temperature for s in settings], dtype=torch.float64),
+        torch.tensor([s.lr for s in settings], dtype=torch.float64),
+        dtype,
+    )
     if chunk_bandits is not None:
         check_count("chunk_bandits", chunk_bandits)
     if not isinstance(figures, bool):

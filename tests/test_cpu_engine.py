@@ -85,6 +85,16 @@ def test_without_a_compiler_auto_falls_back(monkeypatch):
         run_batch(3, backend="cpu")
 
 
+def test_an_unusable_cache_folder_falls_back(monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setattr(cpu_engine, "_kernel", None)
+    monkeypatch.setattr(cpu_engine, "_failure", None)
+    monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(blocker / "cache"))  # below a file: OSError
+    assert "unavailable" in cpu_engine.unavailable_reason(torch.device("cpu"))
+    assert run_batch(3, n_episodes=1, steps_per_episode=5).backend == "torch"
+
+
 def test_kernel_is_compiled_once_and_cached(tmp_path):
     probe = "from batched_bandit.engines import cpu_engine as c; c.load_kernel(); print(c.COMPILE_SECONDS)"
     env = {"BATCHED_BANDIT_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}

@@ -80,6 +80,8 @@ BAD = [
     (dict(temperature=torch.ones(3)), r"temperature must be a number or a tensor of shape \(n_bandits,\)"),
     (dict(temperature=torch.tensor([1.0, -1.0, 1.0, 1.0])), r"temperature must be finite and > 0.*bandit 1"),
     (dict(lr=torch.ones(4, 1)), "lr must be a number or a tensor of shape"),
+    (dict(temperature=1e-40), "temperature out of range for float32"),
+    (dict(lr=1e38, temperature=0.1), "lr out of range for float32"),
     (dict(arms=(0.5,)), "arms must have at least 2 arms"),
     (dict(arms=(0.5, float("nan"))), "arms must be finite"),
     (dict(arms=(0.5, float("inf"))), "arms must be finite"),

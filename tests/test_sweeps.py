@@ -120,6 +120,8 @@ BAD_SWEEP = [
     (dict(dtype=torch.float16), "dtype must be torch.float32 or torch.float64"),
     (dict(chunk_bandits=0), "chunk_bandits must be an integer >= 1"),
     (dict(figures="yes"), "figures must be True or False"),
+    (dict(temperature=[1.0, 1e-40]), "temperature out of range for float32"),
+    (dict(arms=[tuple(range(65))], backend="cpu"), "at most 64 arms"),
 ]
 
 

@@ -58,7 +58,8 @@ def _cpu_identity() -> str:
     """What -march=native depends on: the CPU's model and feature flags."""
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return "\n".join(sorted({ln for ln in lines if ln.startswith(("model name", "flags"))}))
+        keys = ("model name", "flags", "Features", "CPU implementer", "CPU part")  # x86, aarch64
+        return "\n".join(sorted({ln for ln in lines if ln.startswith(keys)}))
     except OSError:
         return platform.processor() + platform.machine()
 
@@ -70,7 +71,7 @@ def load_kernel() -> ctypes.CDLL:
         if _kernel is None and _failure is None:
             try:
                 _kernel = _build_and_load()
-            except RuntimeError as err:
+            except (RuntimeError, OSError) as err:  # OSError: an unwritable cache, a noexec mount
                 _failure = str(err)
         if _kernel is None:
             raise RuntimeError(_failure)
@@ -181,6 +182,8 @@ def simulate(
             p[7],
         )
 
+    if n_bandits == 0:
+        return Outcome(weights, episode_rewards, episode_p_best)
     n_threads = max(1, min(torch.get_num_threads(), -(-n_bandits // LANES)))
     per_thread = -(-n_bandits // (n_threads * LANES)) * LANES  # whole SIMD blocks per thread
     bounds = [(lo, min(lo + per_thread, n_bandits)) for lo in range(0, n_bandits, per_thread)]

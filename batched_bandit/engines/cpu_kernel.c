@@ -5,8 +5,11 @@
  * instruction). A block's state stays in L1 for all its steps. Random numbers are drawn inside
  * the loop: Philox4x32-10 with key = seed and counter = (t / 2, g), one call per two steps,
  * exactly the stream of rng.py. The step is torch_engine._step's math; exp is a polynomial
- * (|relative error| < 2e-7), so arm draws equal the portable engine's except where rounding
- * crosses a sampling boundary.
+ * (relative error < 1e-6 down to x = -20, < 4e-6 down to -87; it moves a sampling boundary by at
+ * most ~5e-9, far below the 2^-24 grid of the uniforms) and flushes to 0 below -87 where torch
+ * keeps subnormals: that differs only when an arm's probability is below ~1e-38 and the arm
+ * uniform is exactly 0 (2^-24 per step). So arm draws equal the portable engine's except where
+ * rounding crosses a sampling boundary.
  *
  * Built at first use by engines/cpu_engine.py with the system C compiler; no Python headers.
  */
@@ -57,7 +60,8 @@ static inline __attribute__((always_inline)) vf to_uniform(vu word) {  /* (word 
     return __builtin_convertvector((vi)(word >> 8), vf) * 0x1p-24f;
 }
 
-/* exp(x) for x <= 0: 2^n * 2^f, f in [-0.5, 0.5], Cephes' exp2f polynomial; 0 below -87. */
+/* exp(x) for x <= 0: 2^n * 2^f, f in [-0.5, 0.5], Cephes' exp2f polynomial; 0 below -87
+ * (no subnormals). x * log2(e) is rounded to float: relative error grows ~1.3e-8 |x|. */
 static inline __attribute__((always_inline)) vf exp_nonpositive(vf x) {
     vf y = x * 1.44269504088896341f;
     y = select_f(y < -126.0f, splat(-126.0f), y);
