@@ -1,6 +1,7 @@
 """batched_bandit: many independent softmax policy-gradient bandits at once, on CPU or GPU."""
 
-from .run import RunResult, run_batch
+from .result import RunResult
+from .run import run_batch
 from .sweeps import Setting, SweepResult, grid, sweep
 
 __version__ = "0.1.0"

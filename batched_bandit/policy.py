@@ -1,14 +1,15 @@
-"""The softmax policy and its policy-gradient SGD step, in closed form, batch first.
+"""The softmax policy and the gradient of the seed's loss, in closed form, batch first.
 
-For one bandit with weights ``w`` (K,), temperature ``T`` and learning rate ``lr``, the seed takes
-the loss ``L = -log_softmax(w / T)[a] * r`` and one ``torch.optim.SGD`` step. Its gradient is
+For one bandit with weights ``w`` (K,), temperature ``T`` and advantage ``A`` (the reward, minus
+a baseline if there is one), the seed's loss is ``L = -log_softmax(w / T)[a] * A``. Its gradient is
 
-    dL/dw = -(r / T) * (onehot(a) - p),      p = softmax(w / T),
+    dL/dw = -(A / T) * (onehot(a) - p),      p = softmax(w / T),
 
-so the step is ``w <- w + (lr * r / T) * (onehot(a) - p)``. The entries of ``onehot(a) - p`` sum to
-zero, so plain SGD keeps ``sum(w)`` constant. In ``z = w / T`` the step is
-``z <- z + (lr / T**2) * r * (onehot(a) - p)``: from zero weights, lr and T act only through
-``lr / T**2``. ``tests/test_policy.py`` checks this against autograd + ``torch.optim.SGD``.
+so plain SGD steps ``w <- w + (lr * A / T) * (onehot(a) - p)``. The entries of ``onehot(a) - p``
+sum to zero, so plain SGD keeps ``sum(w)`` constant. In ``z = w / T`` the step is
+``z <- z + (lr / T**2) * A * (onehot(a) - p)``: from zero weights, lr and T act only through
+``lr / T**2``. ``optimizers.py`` turns the gradient into torch.optim's steps.
+``tests/test_policy.py`` checks all of it against autograd + ``torch.optim``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def sample_arm(cdf: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return (cdf[:, :-1] <= threshold[:, None]).sum(dim=1)
 
 
+def policy_gradient(
+    probs: torch.Tensor, arm: torch.Tensor, advantage: torch.Tensor, inv_temperature: torch.Tensor
+) -> torch.Tensor:
+    """d/dw of ``-log_softmax(w / T)[arm] * advantage``: ``-(advantage / T) (onehot(arm) - p)``.
+
+    probs: (B, K); arm: (B,) int64; advantage, inv_temperature: (B,). Returns (B, K).
+    """
+    onehot = torch.nn.functional.one_hot(arm, probs.shape[1]).to(probs.dtype)
+    return -(advantage * inv_temperature)[:, None] * (onehot - probs)
+
+
 def sgd_step(
     weights: torch.Tensor,
     probs: torch.Tensor,
@@ -51,10 +63,8 @@ def sgd_step(
     inv_temperature: torch.Tensor,
     lr: torch.Tensor,
 ) -> torch.Tensor:
-    """One SGD step on ``-log_softmax(w / T)[arm] * reward``; returns the new weights.
+    """The seed's step: one plain SGD step on ``-log_softmax(w / T)[arm] * reward``.
 
     weights, probs: (B, K); arm: (B,) int64; reward, inv_temperature, lr: (B,).
     """
-    scale = (lr * reward * inv_temperature)[:, None]
-    onehot = torch.nn.functional.one_hot(arm, weights.shape[1]).to(weights.dtype)
-    return weights + scale * (onehot - probs)
+    return weights - lr[:, None] * policy_gradient(probs, arm, reward, inv_temperature)

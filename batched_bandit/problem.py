@@ -1,7 +1,18 @@
-"""The bandit problem of the seed: arm values and the reward model.
+"""The bandit problem: arms, the reward model, expected rewards, the best arm and regret.
 
-Pulling arm ``a`` draws ``x ~ N(0, 1)`` and pays +1 if ``x > value[a]``, else -1. So the arm
-with the LOWEST value is the best, and ``P(+1) = 1 - Phi(value) = erfc(value / sqrt 2) / 2``.
+Three reward models, one per batch:
+
+- ``threshold`` (the seed's): arm ``a`` has a value ``v[a]``; a pull draws ``x ~ N(0, 1)`` and
+  pays ``win`` if ``x > v[a]``, else ``loss``. ``P(win) = 1 - Phi(v[a]) = erfc(v[a] / sqrt 2) / 2``,
+  so the arm with the LOWEST value is the best.
+- ``bernoulli``: arm ``a`` pays ``win`` with probability ``q[a]``, else ``loss``; the best arm
+  has the highest ``q``.
+- ``gaussian``: arm ``a`` pays ``mean[a] + sd * N(0, 1)``; the best arm has the highest mean.
+
+The first two are the same process with ``q = P(win)``; engines see only ``q`` (binary rewards)
+or the means (Gaussian rewards). ``win > loss`` always, so a higher ``q`` is a higher expected
+reward. The best arm is the first on ties, by the model's own parameters (argmin of the threshold
+values, argmax of ``q`` or of the means), exactly as the seed's ``argmin(arms)``.
 """
 
 from __future__ import annotations
@@ -11,24 +22,63 @@ import math
 import torch
 
 SEED_ARMS = (0.2, 0.0, -0.2, -1.0)
+MODELS = ("threshold", "bernoulli", "gaussian")
+# the keyword of run_batch that gives each model's per-arm parameters
+MODEL_KEYWORDS = {"threshold": "arms", "bernoulli": "win_prob", "gaussian": "means"}
 
 
 def win_probability(arms: torch.Tensor) -> torch.Tensor:
-    """P(reward = +1) per arm, ``1 - Phi(value)``; same shape as ``arms``, float32.
+    """P(x > value) for x ~ N(0, 1) per arm, ``1 - Phi(value)``; same shape as ``arms``, float32.
 
     Computed in float64, then rounded once, so every engine compares against the same numbers.
     """
     return (0.5 * torch.erfc(arms.to(torch.float64) / math.sqrt(2.0))).to(torch.float32)
 
 
-def best_arm(arms: torch.Tensor) -> torch.Tensor:
-    """Index of the best (lowest-valued) arm, first on ties. arms: (B, K) -> (B,) int64."""
-    return torch.argmin(arms, dim=-1)
+def is_binary(model: str) -> bool:
+    """Whether the model pays one of two values (win, loss)."""
+    return model != "gaussian"
 
 
-def draw_reward(win_prob: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """+1 where the uniform ``u`` falls below the pulled arm's ``win_prob``, else -1.
+def arm_parameter(model: str, params: torch.Tensor) -> torch.Tensor:
+    """What an engine needs per arm: P(win) for binary models, the mean for Gaussian rewards.
 
-    win_prob, u: (B,) float32 -> (B,) float32 of +-1.
+    params: (B, K) float64 model parameters -> (B, K) float64.
     """
-    return torch.where(u < win_prob, 1.0, -1.0)
+    if model == "threshold":
+        return 0.5 * torch.erfc(params / math.sqrt(2.0))
+    return params
+
+
+def expected_reward(model: str, params: torch.Tensor, win: torch.Tensor, loss: torch.Tensor) -> torch.Tensor:
+    """mu per arm, float64. params: (B, K); win, loss: (B,) (unused for Gaussian rewards)."""
+    if model == "gaussian":
+        return params.to(torch.float64)
+    q = arm_parameter(model, params.to(torch.float64))
+    return loss.to(torch.float64)[:, None] + (win - loss).to(torch.float64)[:, None] * q
+
+
+def best_arm(model: str, params: torch.Tensor) -> torch.Tensor:
+    """Index of the best arm, first on ties: (B, K) -> (B,) int64."""
+    if model == "threshold":
+        return torch.argmin(params, dim=-1)
+    return torch.argmax(params, dim=-1)
+
+
+def regret_gaps(model: str, params: torch.Tensor, win: torch.Tensor, loss: torch.Tensor) -> torch.Tensor:
+    """``mu* - mu[a]`` per arm (>= 0), the pseudo-regret of one pull: (B, K) float64."""
+    mu = expected_reward(model, params, win, loss)
+    return mu.amax(dim=-1, keepdim=True) - mu
+
+
+def draw_reward(param: torch.Tensor, u: torch.Tensor, win, loss) -> torch.Tensor:
+    """Binary rewards: ``win`` where the uniform ``u`` falls below the pulled arm's P(win), else ``loss``.
+
+    param, u: (...) float; win, loss: broadcastable. Returns rewards of ``param``'s dtype.
+    """
+    return torch.where(u < param, win, loss).to(param.dtype)
+
+
+def gaussian_reward(mean: torch.Tensor, normal: torch.Tensor, sd) -> torch.Tensor:
+    """Gaussian rewards ``mean + sd * normal`` (normal: the step's standard normal deviate)."""
+    return mean + sd * normal

@@ -4,8 +4,9 @@ Salmon et al., "Parallel random numbers: as easy as 1, 2, 3" (SC'11). The number
 uses at step ``t`` are a pure function of ``(seed, g, t)``: one Philox call with key ``seed`` and
 counter ``(t // 2, g)`` yields four 32-bit words, which feed two consecutive steps
 (``t`` even: words 0, 1; ``t`` odd: words 2, 3). Of a step's two words, the first draws the arm,
-the second the reward. Nothing here reads or changes torch's or numpy's global generators, and
-the stream is the same on every device and in every engine.
+the second the reward (a uniform for binary rewards, a normal deviate for Gaussian ones). Nothing
+here reads or changes torch's or numpy's global generators, and the stream is the same on every
+device and in every engine.
 
 32-bit words are held in int64 tensors. The 32x32 -> 64-bit product wraps modulo 2**64 in int64
 (two's complement, on CPU and CUDA alike); its high and low halves are recovered with a shift and
@@ -53,14 +54,48 @@ def to_uniform(word: torch.Tensor) -> torch.Tensor:
     return (word >> 8).to(torch.float32) * UNIFORM_SCALE
 
 
+# Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision: a
+# polynomial in w = -log(1 - x^2), one for the centre (w < 5) and one in sqrt(w) for the tails.
+ERFINV_CENTRE = (
+    2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+    -0.00125372503, -0.00417768164, 0.246640727, 1.50140941,
+)  # fmt: skip
+ERFINV_TAIL = (
+    -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+    -0.0076224613, 0.00943887047, 1.00167406, 2.83297682,
+)  # fmt: skip
+SQRT2 = 1.4142135623730951
+
+
+def to_normal(word: torch.Tensor) -> torch.Tensor:
+    """32-bit words -> float32 standard normal deviates, by inverse CDF at the midpoints of the
+    uniform grid: ``z = Phi^-1((k + 1/2) 2**-24)`` with ``k = word >> 8``, so ``|z| <= 5.42``.
+
+    ``Phi^-1(u) = sqrt(2) erfinv(x)`` with ``x = 2u - 1 = (2k + 1 - 2**24) 2**-24``, exact in float32;
+    erfinv by Giles' single-precision polynomials (the fused engines compute the same formula).
+    """
+    x = ((word >> 8) * 2 + (1 - 2**24)).to(torch.float32) * UNIFORM_SCALE
+    w = -torch.log((1.0 - x) * (1.0 + x))
+    centre, tail = w - 2.5, torch.sqrt(w) - 3.0
+    p_centre = torch.full_like(x, ERFINV_CENTRE[0])
+    p_tail = torch.full_like(x, ERFINV_TAIL[0])
+    for a, b in zip(ERFINV_CENTRE[1:], ERFINV_TAIL[1:]):
+        p_centre = a + p_centre * centre
+        p_tail = b + p_tail * tail
+    return torch.where(w < 5.0, p_centre, p_tail) * x * SQRT2
+
+
 TILE_ELEMENTS = 2**17  # Philox runs on tiles this large: about 1 MiB per word, cache resident
 
 
-def step_uniforms(seed: int, bandit_ids: torch.Tensor, t_start: int, n_steps: int) -> torch.Tensor:
-    """The two uniforms of steps ``t_start .. t_start + n_steps - 1`` of each bandit.
+def step_uniforms(
+    seed: int, bandit_ids: torch.Tensor, t_start: int, n_steps: int, *, normal_rewards: bool = False
+) -> torch.Tensor:
+    """The two draws of steps ``t_start .. t_start + n_steps - 1`` of each bandit.
 
     bandit_ids: (B,) int64 global bandit indices. Returns (n_steps, 2, B) float32, time first (the
-    engines scan over it): ``[:, 0]`` draws the arm, ``[:, 1]`` the reward.
+    engines scan over it): ``[:, 0]`` the uniform that draws the arm, ``[:, 1]`` the uniform that
+    draws a binary reward, or with ``normal_rewards`` the standard normal deviate of a Gaussian one.
     """
     n_bandits, device = bandit_ids.shape[0], bandit_ids.device
     first_pair, last_pair = t_start // 2, (t_start + n_steps - 1) // 2
@@ -71,8 +106,8 @@ def step_uniforms(seed: int, bandit_ids: torch.Tensor, t_start: int, n_steps: in
     for lo in range(0, n_bandits, tile):
         ids = bandit_ids[None, lo : lo + tile]
         words = philox4x32(pairs & MASK32, pairs >> 32, ids & MASK32, ids >> 32, seed & MASK32, seed >> 32)
-        for i, word in enumerate(words):
-            draws[:, i, lo : lo + tile] = to_uniform(word)
+        for i, word in enumerate(words):  # words 1 and 3 draw the rewards of steps 2p and 2p + 1
+            draws[:, i, lo : lo + tile] = to_normal(word) if normal_rewards and i % 2 else to_uniform(word)
     # (P, 4, B) -> (2P, 2, B): row 2p holds words 0, 1 of pair p, row 2p + 1 words 2, 3.
     offset = t_start - 2 * first_pair
     return draws.view(2 * n_pairs, 2, n_bandits)[offset : offset + n_steps]

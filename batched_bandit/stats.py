@@ -14,7 +14,20 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the ends are exactly 0 (no successes) and 1 (all), which rounding would miss by ~1e-19
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
+
+
+def mean_interval(total: float, total_squares: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Normal-approximation interval of a mean from the sum and the sum of squares of n values."""
+    if n == 0:
+        return math.nan, math.nan
+    mean = total / n
+    variance = max(0.0, total_squares / n - mean * mean) * n / (n - 1) if n > 1 else 0.0
+    half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(variance / n)
+    return mean - half, mean + half
 
 
 def two_proportion_z(successes_a: int, n_a: int, successes_b: int, n_b: int) -> tuple[float, float]:

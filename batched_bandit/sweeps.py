@@ -42,20 +42,23 @@ import numpy as np
 import torch
 
 from . import engines
+from .checks import check_arm_vector as _check_arm_vector
+from .checks import check_count, check_per_bandit, check_seed
+from .engines import describe_device, resolve_device
+from .options import Setup, check_numerics, make_setup
 from .problem import SEED_ARMS, best_arm
-from .run import (
-    check_arms,
-    check_count,
-    check_positive,
-    check_seed,
-    check_step_range,
-    describe_device,
-    make_batch,
-    resolve_device,
-    simulate_chunks,
-)
+from .run import simulate_chunks
 from .state import Outcome
 from .stats import wilson_interval
+
+
+def check_arms(arms, n):
+    return _check_arm_vector("arms", arms, n)
+
+
+def check_positive(name, value, n, item="bandit"):
+    return check_per_bandit(name, value, n, low=0.0, low_open=True, item=item)
+
 
 FORMAT = "batched_bandit.sweep/1"
 SPEC, RESULTS, CURVES, META = "spec.json", "results.csv", "curves.csv", "meta.json"
@@ -220,11 +223,9 @@ def sweep(
     check_seed(seed)
     torch_device = resolve_device(device)
     backend_name = engines.resolve_backend(backend, torch_device, dtype, max(len(s.arms) for s in settings))
-    check_step_range(
-        torch.tensor([s.temperature for s in settings], dtype=torch.float64),
-        torch.tensor([s.lr for s in settings], dtype=torch.float64),
-        dtype,
-    )
+    for s in settings:
+        setup = make_setup(1, torch.arange(1), temperature=s.temperature, lr=s.lr, arms=s.arms)
+        check_numerics(setup, s.n_episodes, s.steps_per_episode, dtype)
     if chunk_bandits is not None:
         check_count("chunk_bandits", chunk_bandits)
     if not isinstance(figures, bool):
@@ -358,28 +359,33 @@ def simulate_settings(
     """
     if len({s.batch_key for s in settings}) != 1:
         raise ValueError("simulate_settings needs settings with one batch_key (episodes, steps, K)")
-    n_settings = len(settings)
-    arms = torch.tensor([s.arms for s in settings], dtype=torch.float64).repeat_interleave(n_bandits, dim=0)
-    temperature = torch.tensor([s.temperature for s in settings], dtype=torch.float64)
-    lr = torch.tensor([s.lr for s in settings], dtype=torch.float64)
-    batch = make_batch(
-        arms,
-        temperature.repeat_interleave(n_bandits),
-        lr.repeat_interleave(n_bandits),
-        torch.arange(n_bandits).repeat(n_settings),
-        dtype,
+    setup = Setup.cat(
+        [
+            make_setup(n_bandits, torch.arange(n_bandits), temperature=s.temperature, lr=s.lr, arms=s.arms)
+            for s in settings
+        ]
     )
-    return simulate_chunks(
-        batch,
+    total = setup.n_bandits * settings[0].n_episodes * settings[0].steps_per_episode
+    done = 0
+
+    def on_progress(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(done, total)
+
+    out = simulate_chunks(
+        setup,
         backend=backend,
         device=device,
         seed=seed,
         n_episodes=settings[0].n_episodes,
         steps_per_episode=settings[0].steps_per_episode,
         record_episodes=True,
-        chunk_size=chunk_size,
-        progress=progress,
+        chunk_size=chunk_size or engines.default_chunk_size(backend, device),
+        dtype=dtype,
+        on_progress=None if progress is None else on_progress,
     )
+    return Outcome(out["weights"], out["episode_rewards"], out["episode_p_best"], out["episode_regret"])
 
 
 def reduce_setting(
@@ -391,7 +397,7 @@ def reduce_setting(
     taken in float64 over contiguous copies, so a row does not depend on the chunk it came from.
     """
     n, n_episodes, n_arms = episode_rewards.shape
-    best = int(best_arm(torch.tensor(setting.arms, dtype=torch.float64)))
+    best = int(best_arm("threshold", torch.tensor(setting.arms, dtype=torch.float64)))
     rewards = episode_rewards.numpy()
     successes = (rewards.argmax(axis=2) == best).sum(axis=0).tolist()  # (E,); argmax: first on ties
     p_best = np.ascontiguousarray(episode_p_best.numpy().astype(np.float64).T)  # (E, n)

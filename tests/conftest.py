@@ -8,20 +8,17 @@ if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from batched_bandit.engines import unavailable_reason
+from batched_bandit.options import make_setup
 from batched_bandit.problem import SEED_ARMS
-from batched_bandit.run import make_batch
 
 # the engines quick enough on this CPU for statistical tests (Triton's interpreter is not)
 FAST_BACKENDS = [b for b in ("torch", "cpu") if unavailable_reason(b, torch.device("cpu"), torch.float32) is None]
 
 
-def seed_batch(n_bandits, *, arms=SEED_ARMS, temperature=10.0, lr=0.01, dtype=torch.float32, first_id=0):
-    """A CPU Batch of ``n_bandits`` bandits with ids first_id.. (the run.py path, minus checks)."""
-    arms = torch.as_tensor(arms, dtype=torch.float64)
-    arms = arms.expand(n_bandits, -1) if arms.ndim == 1 else arms
-    as_vec = lambda x: torch.as_tensor(x, dtype=torch.float64).expand(n_bandits)  # noqa: E731
+def seed_batch(n_bandits, *, arms=SEED_ARMS, temperature=10.0, lr=0.01, first_id=0, **options):
+    """A CPU Batch of ``n_bandits`` bandits with ids first_id.. (the run.py path)."""
     ids = torch.arange(first_id, first_id + n_bandits)
-    return make_batch(arms, as_vec(temperature), as_vec(lr), ids, dtype)
+    return make_setup(n_bandits, ids, arms=arms, temperature=temperature, lr=lr, **options).batch
 
 
 class TextSink(list):

@@ -80,13 +80,13 @@ BAD = [
     (dict(temperature=torch.ones(3)), r"temperature must be a number or a tensor of shape \(n_bandits,\)"),
     (dict(temperature=torch.tensor([1.0, -1.0, 1.0, 1.0])), r"temperature must be finite and > 0.*bandit 1"),
     (dict(lr=torch.ones(4, 1)), "lr must be a number or a tensor of shape"),
-    (dict(temperature=1e-40), "temperature out of range for float32"),
-    (dict(lr=1e38, temperature=0.1), "lr out of range for float32"),
+    (dict(temperature=1e-40), r"temperature = 1e-40 underflows in float32: \|temperature\| must be in \[1.18e-38"),
+    (dict(lr=1e38, temperature=0.1), "lr / temperature = 1e\\+39 overflows in float32"),
     (dict(arms=(0.5,)), "arms must have at least 2 arms"),
     (dict(arms=(0.5, float("nan"))), "arms must be finite"),
     (dict(arms=(0.5, float("inf"))), "arms must be finite"),
     (dict(arms=torch.zeros(3, 2)), r"arms must have shape \(K,\) or \(n_bandits, K\)"),
-    (dict(arms="abc"), "arms must be a sequence of numbers"),
+    (dict(arms="abc"), "arms must be a sequence of numbers or a tensor, got 'abc'"),
     (dict(n_episodes=0), "n_episodes must be an integer >= 1"),
     (dict(steps_per_episode=0), "steps_per_episode must be an integer >= 1"),
     (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*64 - 1\]"),
@@ -103,7 +103,7 @@ BAD = [
 @pytest.mark.parametrize("kwargs, message", BAD)
 def test_bad_input_is_refused_before_any_work(kwargs, message):
     kwargs = {"n_bandits": 4, **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         run_batch(**kwargs, progress=lambda *_: pytest.fail("work started before the check"))
 
 

@@ -41,7 +41,7 @@ def both(batch, **kw):
     batch = batch.to(DEVICE)
     fused, portable = triton_engine.simulate(batch, **kw), torch_engine.simulate(batch, **kw)
     return [
-        type(out)(*(t.cpu() for t in (out.weights, out.episode_rewards, out.episode_p_best)))
+        type(out)(*(t.cpu() for t in (out.weights, out.episode_rewards, out.episode_p_best, out.episode_regret)))
         for out in (fused, portable)
     ]
 
@@ -163,8 +163,10 @@ def test_run_batch_with_triton_is_chunk_invariant_and_reports_progress():
 
 def test_on_steps_is_called_once_with_every_step():
     steps = []
-    triton_engine.simulate(seed_batch(3).to(DEVICE), seed=0, n_episodes=2, steps_per_episode=5, on_steps=steps.append)
-    assert steps == [10]
+    triton_engine.simulate(
+        seed_batch(3).to(DEVICE), seed=0, n_episodes=2, steps_per_episode=5, on_progress=steps.append
+    )
+    assert steps == [30]
 
 
 # Compiles the kernel for an H100 (sm_90) without a GPU and reads the PTX: the arm axis must stay
@@ -177,7 +179,8 @@ from triton.compiler import ASTSource
 from batched_bandit.engines import triton_engine as te
 kernel = te._bandit_kernel
 names = kernel.arg_names
-types = ["*fp32", "*i64", "*fp32", "*fp32", "*i64", "*fp32", "*i32", "*fp32"] + ["i32"] * 6 + ["constexpr"] * 4
+pointers = ["*fp32", "*fp32", "*i64", "*fp32", "*fp32", "*i64", "*fp32", "*i32", "*fp32", "*fp32"]
+types = pointers + ["i32"] * 6 + ["constexpr"] * 4
 report = {}
 for n_arms in (3, 16):
     block, warps = te.launch_config(2**20, n_arms, interpreted=False)

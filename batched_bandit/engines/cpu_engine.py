@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from ..state import Batch, Outcome
+from ..state import Batch, Outcome, Rule
 
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
@@ -106,22 +106,7 @@ def _build_and_load() -> ctypes.CDLL:
             COMPILE_SECONDS = time.perf_counter() - start
         kernel = ctypes.CDLL(str(library))
         kernel.bb_simulate.restype = ctypes.c_int
-        kernel.bb_simulate.argtypes = [
-            _i64,
-            _i32,
-            _ptr,
-            _ptr,
-            _ptr,
-            _ptr,
-            _ptr,
-            _u64,
-            _i64,
-            _i64,
-            _i32,
-            _ptr,
-            _ptr,
-            _ptr,
-        ]
+        kernel.bb_simulate.argtypes = [_i64, _i32, *[_ptr] * 6, _u64, _i64, _i64, _i32, *[_ptr] * 4]
         return kernel
     raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
 
@@ -136,6 +121,12 @@ def unavailable_reason(device: torch.device) -> str | None:
     return None
 
 
+def unsupported_reason(rule: Rule) -> str | None:
+    if not rule.is_seed:
+        return f"the fused CPU engine does not run this rule yet ({rule})"
+    return None
+
+
 def simulate(
     batch: Batch,
     *,
@@ -143,47 +134,35 @@ def simulate(
     n_episodes: int,
     steps_per_episode: int,
     record_episodes: bool = True,
-    on_steps: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> Outcome:
     """Train every bandit of ``batch`` (float32, CPU) for ``n_episodes * steps_per_episode`` steps.
 
-    ``on_steps(n)`` is called once, with all the steps, when the batch is done.
+    ``on_progress(n)`` is called once, with all the bandit-steps, when the batch is done.
     """
     kernel = load_kernel()
-    n_bandits, n_arms = batch.win_prob.shape
-    win_prob = batch.win_prob.to(torch.float32).contiguous()
-    inv_t = batch.inv_temperature.to(torch.float32).contiguous()
-    lr = batch.lr.to(torch.float32).contiguous()
+    n_bandits, n_arms = batch.n_bandits, batch.n_arms
+    f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
+    win_prob, gap, inv_t, lr = f32(batch.arm_param), f32(batch.arm_gap), f32(batch.inv_temperature), f32(batch.hyper.lr)
     ids = batch.bandit_ids.to(torch.int64).contiguous()
     best = batch.best_arm.to(torch.int64).contiguous()
     n_recorded = n_episodes if record_episodes else 1
     weights = torch.empty(n_bandits, n_arms, dtype=torch.float32)
     episode_rewards = torch.empty(n_bandits, n_recorded, n_arms, dtype=torch.int32)
     episode_p_best = torch.empty(n_bandits, n_episodes, dtype=torch.float32)
-    arrays = (win_prob, inv_t, lr, ids, best, weights, episode_rewards, episode_p_best)
+    episode_regret = torch.empty(n_bandits, n_episodes, dtype=torch.float32)
+    arrays = (win_prob, gap, inv_t, lr, ids, best, weights, episode_rewards, episode_p_best, episode_regret)
 
     def run(lo: int, hi: int) -> int:
         # pointers to row lo of each (batch-first) array
         p = [a.data_ptr() + lo * a.stride(0) * a.element_size() for a in arrays]
         return kernel.bb_simulate(
-            hi - lo,
-            n_arms,
-            p[0],
-            p[1],
-            p[2],
-            p[3],
-            p[4],
-            seed,
-            n_episodes,
-            steps_per_episode,
-            int(record_episodes),
-            p[5],
-            p[6],
-            p[7],
+            hi - lo, n_arms, *p[:6], seed, n_episodes, steps_per_episode, int(record_episodes), *p[6:]
         )
 
     if n_bandits == 0:
-        return Outcome(weights, episode_rewards, episode_p_best)
+        return Outcome(weights, episode_rewards.float(), episode_p_best, episode_regret)
     n_threads = max(1, min(torch.get_num_threads(), -(-n_bandits // LANES)))
     per_thread = -(-n_bandits // (n_threads * LANES)) * LANES  # whole SIMD blocks per thread
     bounds = [(lo, min(lo + per_thread, n_bandits)) for lo in range(0, n_bandits, per_thread)]
@@ -194,6 +173,6 @@ def simulate(
             codes = list(pool.map(lambda b: run(*b), bounds))
     if any(codes):
         raise RuntimeError(f"cpu kernel failed with codes {codes}")
-    if on_steps is not None:
-        on_steps(n_episodes * steps_per_episode)
-    return Outcome(weights, episode_rewards, episode_p_best)
+    if on_progress is not None:
+        on_progress(n_bandits * n_episodes * steps_per_episode)
+    return Outcome(weights, episode_rewards.float(), episode_p_best, episode_regret)

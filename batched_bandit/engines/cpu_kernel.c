@@ -94,7 +94,7 @@ static inline __attribute__((always_inline)) vf softmax_terms(int K, const vf *w
 }
 
 /* One step of a block: draw arms (u_arm) and rewards (u_reward), add to sums, one SGD step. */
-static inline __attribute__((always_inline)) void step(int K, vf *w, vi *sums, const vf *win_prob, vf inv_t, vf lr_inv_t, vu word_arm,
+static inline __attribute__((always_inline)) void step(int K, vf *w, vi *sums, vi *pulls, const vf *win_prob, vf inv_t, vf lr_inv_t, vu word_arm,
                         vu word_reward) {
     vf e[MAX_ARMS];
     vf total = softmax_terms(K, w, inv_t, e);
@@ -114,16 +114,18 @@ static inline __attribute__((always_inline)) void step(int K, vf *w, vi *sums, c
     for (int k = 0; k < K; k++) {
         vi hit = arm == k;
         sums[k] += hit & reward_i;
+        pulls[k] -= hit;
         w[k] += scale * (select_f(hit, total, splat(0.0f)) - e[k]);
     }
 }
 
-static inline __attribute__((always_inline)) void run_block(int K, int lanes_used, const float *win_prob, const float *inv_t_in,
+static inline __attribute__((always_inline)) void run_block(int K, int lanes_used, const float *win_prob, const float *gap,
+                             const float *inv_t_in,
                              const float *lr_in, const int64_t *ids, const int64_t *best, uint64_t seed,
                              int64_t n_episodes, int64_t steps_per_episode, int record_episodes,
-                             float *weights_out, int32_t *rewards_out, float *p_best_out) {
-    vf w[MAX_ARMS], wp[MAX_ARMS], inv_t, lr_inv_t;
-    vi sums[MAX_ARMS];
+                             float *weights_out, int32_t *rewards_out, float *p_best_out, float *regret_out) {
+    vf w[MAX_ARMS], wp[MAX_ARMS], gp[MAX_ARMS], inv_t, lr_inv_t;
+    vi sums[MAX_ARMS], pulls[MAX_ARMS];
     vu g_lo, g_hi, words[4];
     for (int l = 0; l < LANES; l++) {
         int src = l < lanes_used ? l : 0;  /* padding lanes repeat lane 0; never written out */
@@ -132,25 +134,29 @@ static inline __attribute__((always_inline)) void run_block(int K, int lanes_use
         g_lo[l] = (uint32_t)ids[src];
         g_hi[l] = (uint32_t)((uint64_t)ids[src] >> 32);
         for (int k = 0; k < K; k++) wp[k][l] = win_prob[src * K + k];
+        for (int k = 0; k < K; k++) gp[k][l] = gap[src * K + k];
     }
     for (int k = 0; k < K; k++) w[k] = splat(0.0f);
     const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     const int64_t n_recorded = record_episodes ? n_episodes : 1;
     uint64_t t = 0;
     for (int64_t episode = 0; episode < n_episodes; episode++) {
-        for (int k = 0; k < K; k++) sums[k] = (vi){0};
+        for (int k = 0; k < K; k++) sums[k] = pulls[k] = (vi){0};
         for (int64_t s = 0; s < steps_per_episode; s++, t++) {
             if ((t & 1) == 0) {  /* one Philox call feeds steps t and t + 1 */
                 uint64_t pair = t >> 1;
                 philox((uint32_t)pair, (uint32_t)(pair >> 32), g_lo, g_hi, k0, k1, words);
             }
             int half = (int)(t & 1) * 2;
-            step(K, w, sums, wp, inv_t, lr_inv_t, words[half], words[half + 1]);
+            step(K, w, sums, pulls, wp, inv_t, lr_inv_t, words[half], words[half + 1]);
         }
         int64_t slot = record_episodes ? episode : 0;
         vf e[MAX_ARMS];
         vf total = softmax_terms(K, w, inv_t, e);
+        vf regret = __builtin_convertvector(pulls[0], vf) * gp[0];  /* sum_k pulls[k] gap[k], in arm order */
+        for (int k = 1; k < K; k++) regret += __builtin_convertvector(pulls[k], vf) * gp[k];
         for (int l = 0; l < lanes_used; l++) {
+            regret_out[l * n_episodes + episode] = regret[l];
             for (int k = 0; k < K; k++) rewards_out[(l * n_recorded + slot) * K + k] = sums[k][l];
             p_best_out[l * n_episodes + episode] = e[best[l]][l] / total[l];
         }
@@ -160,10 +166,11 @@ static inline __attribute__((always_inline)) void run_block(int K, int lanes_use
 }
 
 #define SPECIALISED(K_)                                                                          \
-    static void run_block_##K_(int lanes_used, const float *wp, const float *it, const float *lr, \
-                               const int64_t *ids, const int64_t *best, uint64_t seed, int64_t ne, \
-                               int64_t spe, int rec, float *wo, int32_t *ro, float *po) {         \
-        run_block(K_, lanes_used, wp, it, lr, ids, best, seed, ne, spe, rec, wo, ro, po);        \
+    static void run_block_##K_(int lanes_used, const float *wp, const float *gp, const float *it,  \
+                               const float *lr, const int64_t *ids, const int64_t *best,          \
+                               uint64_t seed, int64_t ne, int64_t spe, int rec, float *wo,         \
+                               int32_t *ro, float *po, float *rg) {                               \
+        run_block(K_, lanes_used, wp, gp, it, lr, ids, best, seed, ne, spe, rec, wo, ro, po, rg); \
     }
 SPECIALISED(2)
 SPECIALISED(3)
@@ -172,27 +179,28 @@ SPECIALISED(8)
 SPECIALISED(16)
 
 /* Bandits [0, n) of a batch; arrays batch first, as in state.Batch / state.Outcome. */
-int bb_simulate(int64_t n, int32_t K, const float *win_prob, const float *inv_t, const float *lr,
-                const int64_t *ids, const int64_t *best, uint64_t seed, int64_t n_episodes,
-                int64_t steps_per_episode, int32_t record_episodes, float *weights_out,
-                int32_t *rewards_out, float *p_best_out) {
+int bb_simulate(int64_t n, int32_t K, const float *win_prob, const float *gap, const float *inv_t,
+                const float *lr, const int64_t *ids, const int64_t *best, uint64_t seed,
+                int64_t n_episodes, int64_t steps_per_episode, int32_t record_episodes,
+                float *weights_out, int32_t *rewards_out, float *p_best_out, float *regret_out) {
     if (K < 2 || K > MAX_ARMS) return 1;
     const int64_t n_recorded = record_episodes ? n_episodes : 1;
     for (int64_t lo = 0; lo < n; lo += LANES) {
         int used = (int)(n - lo < LANES ? n - lo : LANES);
-        const float *wp = win_prob + lo * K;
+        const float *wp = win_prob + lo * K, *gp = gap + lo * K;
+        float *rg = regret_out + lo * n_episodes;
         float *wo = weights_out + lo * K;
         int32_t *ro = rewards_out + lo * n_recorded * K;
         float *po = p_best_out + lo * n_episodes;
         const float *it = inv_t + lo, *lr_ = lr + lo;
         const int64_t *id = ids + lo, *bs = best + lo;
         switch (K) {
-            case 2: run_block_2(used, wp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po); break;
-            case 3: run_block_3(used, wp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po); break;
-            case 4: run_block_4(used, wp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po); break;
-            case 8: run_block_8(used, wp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po); break;
-            case 16: run_block_16(used, wp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po); break;
-            default: run_block(K, used, wp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po);
+            case 2: run_block_2(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
+            case 3: run_block_3(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
+            case 4: run_block_4(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
+            case 8: run_block_8(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
+            case 16: run_block_16(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
+            default: run_block(K, used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg);
         }
     }
     return 0;

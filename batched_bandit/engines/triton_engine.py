@@ -42,7 +42,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..state import Batch, Outcome
+from ..state import Batch, Outcome, Rule
 
 try:
     import triton
@@ -83,6 +83,12 @@ def unavailable_reason(device: torch.device) -> str | None:
     return None
 
 
+def unsupported_reason(rule: Rule) -> str | None:
+    if not rule.is_seed:
+        return f"the Triton engine does not run this rule yet ({rule})"
+    return None
+
+
 def simulate(
     batch: Batch,
     *,
@@ -90,36 +96,41 @@ def simulate(
     n_episodes: int,
     steps_per_episode: int,
     record_episodes: bool = True,
-    on_steps: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> Outcome:
     """Train every bandit of ``batch`` for ``n_episodes * steps_per_episode`` steps, in one launch.
 
-    ``on_steps(n)`` is called once, after the kernel, with all ``n`` steps. float32 only.
+    ``on_progress(n)`` is called once, after the kernel, with all ``n`` bandit-steps. float32 only.
     """
-    reason = unavailable_reason(batch.win_prob.device)
+    device = batch.arm_param.device
+    reason = unavailable_reason(device)
     if reason is not None:
         raise ValueError(reason)
-    if batch.win_prob.dtype != torch.float32:
-        raise ValueError(f"backend 'triton' supports dtype torch.float32 only, got {batch.win_prob.dtype}")
-    n_bandits, n_arms = batch.win_prob.shape
-    device = batch.win_prob.device
+    if dtype != torch.float32:
+        raise ValueError(f"backend 'triton' supports dtype torch.float32 only, got {dtype}")
+    n_bandits, n_arms = batch.n_bandits, batch.n_arms
     n_recorded = n_episodes if record_episodes else 1
     weights = torch.empty(n_bandits, n_arms, device=device, dtype=torch.float32)
     episode_rewards = torch.empty(n_bandits, n_recorded, n_arms, device=device, dtype=torch.int32)
     episode_p_best = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
+    episode_regret = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
+    f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
     if n_bandits > 0:
         k_pad = triton.next_power_of_2(n_arms)
         block, num_warps = launch_config(n_bandits, k_pad, interpreted=MODE == "interpreted")
         with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext():
             _bandit_kernel[(triton.cdiv(n_bandits, block),)](
-                batch.win_prob.contiguous(),
+                f32(batch.arm_param),
+                f32(batch.arm_gap),
                 batch.best_arm.contiguous(),
-                batch.inv_temperature.to(torch.float32).contiguous(),
-                batch.lr.to(torch.float32).contiguous(),
+                f32(batch.inv_temperature),
+                f32(batch.hyper.lr),
                 batch.bandit_ids.contiguous(),
                 weights,
                 episode_rewards,
                 episode_p_best,
+                episode_regret,
                 n_bandits,
                 _as_int32(seed & 0xFFFFFFFF),
                 _as_int32(seed >> 32),
@@ -132,9 +143,9 @@ def simulate(
                 WIN_PROB_IN_REGISTERS=k_pad <= ARMS_IN_REGISTERS,
                 num_warps=num_warps,
             )
-    if on_steps is not None:
-        on_steps(n_episodes * steps_per_episode)
-    return Outcome(weights, episode_rewards, episode_p_best)
+    if on_progress is not None:
+        on_progress(n_bandits * n_episodes * steps_per_episode)
+    return Outcome(weights, episode_rewards.float(), episode_p_best, episode_regret)
 
 
 def launch_config(n_bandits: int, k_pad: int, *, interpreted: bool) -> tuple[int, int]:
@@ -207,6 +218,7 @@ def _softmax_terms(weights, log2_scale, K_PAD: tl.constexpr):
 def _step(
     weights,
     sums,
+    pulls,
     u_arm,
     u_reward,
     win_prob,
@@ -216,7 +228,7 @@ def _step(
     K_PAD: tl.constexpr,
     WIN_PROB_IN_REGISTERS: tl.constexpr,
 ):
-    """One step of torch_engine._step for a (K_PAD, BLOCK) tile; returns (weights, sums).
+    """One step of torch_engine's loop for a (K_PAD, BLOCK) tile; returns (weights, sums, pulls).
 
     win_prob: (K_PAD, BLOCK) values, or (BLOCK,) pointers to the bandits' rows; log2_scale,
     step_size: (BLOCK,) log2(e) / T and lr / T; u_arm, u_reward: (BLOCK,) this step's uniforms.
@@ -232,15 +244,17 @@ def _step(
     else:
         win = u_reward < tl.load(win_prob + arm)
     sums += tl.where(chosen, tl.where(win, 1, -1)[None, :], 0)
+    pulls += chosen.to(tl.int32)
     # policy.sgd_step: w += (lr r / T) (onehot(arm) - e / total); r = +-1 flips the sign exactly
     scale = tl.where(win, step_size, -step_size) / total
     weights = weights + scale[None, :] * tl.where(chosen, total[None, :] - e, -e)
-    return weights, sums
+    return weights, sums, pulls
 
 
 @_jit(do_not_specialize=["n_bandits", "key_lo", "key_hi", "n_episodes", "steps_per_episode", "n_recorded"])
 def _bandit_kernel(
     win_prob_ptr,  # (B, N_ARMS) float32
+    gap_ptr,  # (B, N_ARMS) float32: regret of a pull of each arm
     best_arm_ptr,  # (B,) int64
     inv_temperature_ptr,  # (B,) float32
     lr_ptr,  # (B,) float32
@@ -248,6 +262,7 @@ def _bandit_kernel(
     weights_ptr,  # out (B, N_ARMS) float32
     episode_rewards_ptr,  # out (B, n_recorded, N_ARMS) int32
     episode_p_best_ptr,  # out (B, n_episodes) float32
+    episode_regret_ptr,  # out (B, n_episodes) float32
     n_bandits,
     key_lo,  # the seed's low and high 32 bits, as int32 (one type: one compiled kernel)
     key_hi,
@@ -272,6 +287,10 @@ def _bandit_kernel(
             win_prob = tl.where(arm_index == k, column[None, :], win_prob)
     else:  # many arms: gather win_prob[arm] from memory (L1) each step, K registers fewer
         win_prob = win_prob_ptr + tl.where(live, row, 0) * N_ARMS  # (BLOCK,) row pointers, in bounds
+    gap = tl.zeros((K_PAD, BLOCK), tl.float32)
+    for k in tl.static_range(N_ARMS):
+        column = tl.load(gap_ptr + row * N_ARMS + k, mask=live, other=0.0)
+        gap = tl.where(arm_index == k, column[None, :], gap)
     inv_t = tl.load(inv_temperature_ptr + bandit, mask=live, other=1.0)
     step_size = inv_t * tl.load(lr_ptr + bandit, mask=live, other=0.0)
     log2_scale = inv_t * 1.4426950408889634  # exp(x / T) = exp2(x log2(e) / T)
@@ -288,30 +307,53 @@ def _bandit_kernel(
     while episode < n_episodes:
         t0 = episode.to(tl.int64) * steps_per_episode  # global step t of the episode's first step
         sums = tl.zeros((K_PAD, BLOCK), tl.int32)
+        pulls = tl.zeros((K_PAD, BLOCK), tl.int32)
         head = (t0 & 1).to(tl.int32)  # 1: the episode starts on the second half of a pair
         if head == 1:
             _, _, u_arm, u_reward = _pair_uniforms(key_lo, key_hi, t0 // 2, g_lo, g_hi)
-            weights, sums = _step(
-                weights, sums, u_arm, u_reward, win_prob, log2_scale, step_size, N_ARMS, K_PAD, WIN_PROB_IN_REGISTERS
+            weights, sums, pulls = _step(
+                weights,
+                sums,
+                pulls,
+                u_arm,
+                u_reward,
+                win_prob,
+                log2_scale,
+                step_size,
+                N_ARMS,
+                K_PAD,
+                WIN_PROB_IN_REGISTERS,
             )
         first_pair = (t0 + head) // 2
         n_pairs = (steps_per_episode - head) // 2
         i = n_pairs * 0
         while i < n_pairs:
             u0, u1, u2, u3 = _pair_uniforms(key_lo, key_hi, first_pair + i, g_lo, g_hi)
-            weights, sums = _step(
-                weights, sums, u0, u1, win_prob, log2_scale, step_size, N_ARMS, K_PAD, WIN_PROB_IN_REGISTERS
+            weights, sums, pulls = _step(
+                weights, sums, pulls, u0, u1, win_prob, log2_scale, step_size, N_ARMS, K_PAD, WIN_PROB_IN_REGISTERS
             )
-            weights, sums = _step(
-                weights, sums, u2, u3, win_prob, log2_scale, step_size, N_ARMS, K_PAD, WIN_PROB_IN_REGISTERS
+            weights, sums, pulls = _step(
+                weights, sums, pulls, u2, u3, win_prob, log2_scale, step_size, N_ARMS, K_PAD, WIN_PROB_IN_REGISTERS
             )
             i += 1
         if (steps_per_episode - head) % 2 == 1:  # ends on the first half of a pair
             u_arm, u_reward, _, _ = _pair_uniforms(key_lo, key_hi, first_pair + n_pairs, g_lo, g_hi)
-            weights, sums = _step(
-                weights, sums, u_arm, u_reward, win_prob, log2_scale, step_size, N_ARMS, K_PAD, WIN_PROB_IN_REGISTERS
+            weights, sums, pulls = _step(
+                weights,
+                sums,
+                pulls,
+                u_arm,
+                u_reward,
+                win_prob,
+                log2_scale,
+                step_size,
+                N_ARMS,
+                K_PAD,
+                WIN_PROB_IN_REGISTERS,
             )
 
+        regret = tl.sum(pulls.to(tl.float32) * gap, axis=0)  # pulls x regret per pull, summed over arms
+        tl.store(episode_regret_ptr + row * n_episodes + episode, regret, mask=live)
         e, _, total = _softmax_terms(weights, log2_scale, K_PAD)
         p_best = tl.sum(tl.where(arm_index == best[None, :], e, 0.0), axis=0) / total
         tl.store(episode_p_best_ptr + row * n_episodes + episode, p_best, mask=live)

@@ -1,0 +1,299 @@
+"""Argument checks: each raises before any work, naming the argument and the range that works.
+
+A wrong type raises ``TypeError``; a value out of range ``ValueError``. Numbers are checked as the
+simulation will see them: real and finite, representable in the dtype (no overflow to inf, no
+underflow to 0), and, for the learning rule, such that no weight can overflow over the whole run
+(``run_bound``). Per-bandit numbers may be a scalar or a ``(n_bandits,)`` tensor or array.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from .problem import MODEL_KEYWORDS, SEED_ARMS
+from .rng import MAX_SEED
+
+NORMAL_MAX = 5.42  # the largest |z| of rng.to_normal: Gaussian rewards lie within mean +- 5.42 sd
+SAFE_LOGIT = {torch.float32: 1e37, torch.float64: 1e300}  # bound on |w / T| (max: 3.4e38, 1.8e308)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def check_count(name: str, value) -> int:
+    """An integer >= 1; integer-valued floats (100.0) are accepted, as on the command line."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.number, torch.Tensor)):
+        raise TypeError(f"{name} must be an integer >= 1, got {value!r}")
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1 or value.is_complex():
+            raise TypeError(f"{name} must be an integer >= 1, got {value!r}")
+        value = value.item()
+    if isinstance(value, (float, np.floating)) and (not math.isfinite(value) or value != int(value)):
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if int(value) < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)):
+        raise TypeError(f"seed must be an integer in [0, 2**64 - 1], got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be an integer in [0, 2**64 - 1], got {seed!r}")
+    return int(seed)
+
+
+def check_bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_progress(progress) -> Callable | bool | None:
+    """None or False (silent), True (a progress bar), or a callable ``progress(done, total)``."""
+    if progress is None or isinstance(progress, bool) or callable(progress):
+        return progress
+    raise TypeError(f"progress must be None, True, False or a callable progress(done, total), got {progress!r}")
+
+
+def as_real_tensor(name: str, value, what: str = "a number or a sequence of numbers") -> torch.Tensor:
+    """A number, sequence, array or tensor of real numbers -> a float64 CPU tensor; TypeError otherwise."""
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    try:
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu()
+        else:
+            array = np.asarray(value)
+            if array.dtype == object or array.dtype.kind not in "biufc":
+                raise TypeError
+            tensor = torch.from_numpy(array.copy())
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be {what}, got {value!r}") from None
+    if tensor.is_complex():
+        raise TypeError(f"{name} must be real numbers, got complex values {value!r}")
+    if tensor.dtype == torch.bool:
+        raise TypeError(f"{name} must be {what}, got booleans {value!r}")
+    return tensor.to(torch.float64)
+
+
+def check_per_bandit(
+    name: str,
+    value,
+    n_bandits: int,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    item: str = "bandit",
+) -> torch.Tensor:
+    """A real number or a (n_bandits,) tensor in the interval [low, high] (ends open as asked)
+    -> (n_bandits,) float64; the error names the interval and the first bad entry as ``(item i)``."""
+    values = as_real_tensor(name, value, "a number or a tensor of shape (n_bandits,)")
+    if values.ndim == 0:
+        values = values.expand(n_bandits)  # a view: one number for all bandits costs no memory
+    elif values.shape != (n_bandits,):
+        shape = tuple(values.shape)
+        raise ValueError(
+            f"{name} must be a number or a tensor of shape (n_bandits,) = ({n_bandits},), got shape {shape}"
+        )
+    ok = torch.isfinite(compact(values))
+    values_c = compact(values)
+    ok &= values_c > low if low_open else values_c >= low
+    ok &= values_c < high if high_open else values_c <= high
+    if not bool(ok.all()):
+        first = int((~ok).nonzero()[0])
+        raise ValueError(
+            f"{name} must be {_interval(low, high, low_open, high_open)}, got {values[first].item()!r}"
+            + (f" ({item} {first})" if values.stride(0) and n_bandits > 1 else "")
+        )
+    return values if values.stride(0) == 0 else values.contiguous()
+
+
+def _interval(low, high, low_open, high_open) -> str:
+    if high == math.inf:
+        return f"finite and {'>' if low_open else '>='} {low:g}" if low > -math.inf else "finite"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def check_representable(name: str, values: torch.Tensor, dtype: torch.dtype, *, nonzero: bool = False) -> None:
+    """``values`` stay finite in ``dtype`` and, with ``nonzero``, do not underflow to 0 or a subnormal."""
+    info = torch.finfo(dtype)
+    values = compact(values)
+    big = values.abs() > info.max
+    small = (values != 0) & (values.abs() < info.tiny) if nonzero else torch.zeros_like(big)
+    if bool(big.any()) or bool(small.any()):
+        bad = float(values[big | small][0])
+        allowed = f"in [{info.tiny:.3g}, {info.max:.3g}]" if nonzero else f"at most {info.max:.3g}"
+        raise ValueError(
+            f"{name} = {bad!r} {'overflows' if abs(bad) > info.max else 'underflows'} in {dtype_name(dtype)}: "
+            f"|{name}| must be {allowed}"
+        )
+
+
+def check_problem(n_bandits: int, arms, win_prob, means) -> tuple[str, torch.Tensor]:
+    """Exactly one reward model: (model, (n_bandits, K) float64 parameters). Default: the seed's arms."""
+    given = {k: v for k, v in (("arms", arms), ("win_prob", win_prob), ("means", means)) if v is not None}
+    if len(given) > 1:
+        raise ValueError(f"give one reward model: arms=, win_prob= or means=, not {' and '.join(given)}")
+    keyword, value = next(iter(given.items())) if given else ("arms", SEED_ARMS)
+    model = {v: k for k, v in MODEL_KEYWORDS.items()}[keyword]
+    params = check_arm_vector(keyword, value, n_bandits)
+    p = compact(params)
+    if model == "bernoulli" and not bool(((p >= 0) & (p <= 1)).all()):
+        raise ValueError(f"win_prob must be probabilities in [0, 1], got {p[(p < 0) | (p > 1)][0].item()!r}")
+    return model, params
+
+
+def check_arm_vector(name: str, value, n_bandits: int) -> torch.Tensor:
+    """(K,) or (n_bandits, K) finite real numbers, K >= 2 -> (n_bandits, K) float64."""
+    values = as_real_tensor(name, value, "a sequence of numbers or a tensor")
+    if values.ndim == 1:
+        values = values.expand(n_bandits, -1)  # a view: one vector for all bandits costs no memory
+    elif values.ndim != 2 or values.shape[0] != n_bandits:
+        raise ValueError(
+            f"{name} must have shape (K,) or (n_bandits, K) = ({n_bandits}, K), got shape {tuple(values.shape)}"
+        )
+    if values.shape[1] < 2:
+        raise ValueError(f"{name} must have at least 2 arms, got {values.shape[1]}")
+    if not bool(torch.isfinite(compact(values)).all()):
+        raise ValueError(f"{name} must be finite numbers (no nan or inf)")
+    return values if values.stride(0) == 0 else values.contiguous()
+
+
+def compact(values: torch.Tensor) -> torch.Tensor:
+    """The first row of a tensor whose rows are one row repeated by ``expand`` (stride 0), else itself."""
+    return values[:1] if values.ndim and values.stride(0) == 0 else values
+
+
+def rowwise(fn, *tensors: torch.Tensor, n_bandits: int) -> torch.Tensor:
+    """``fn(*tensors)`` computed once when every tensor is one row repeated, then expanded: no
+    (n_bandits, K) copies of a problem shared by all bandits."""
+    if all(t.stride(0) == 0 for t in tensors):
+        out = fn(*(t[:1] for t in tensors))
+        return out.expand(n_bandits, *out.shape[1:])
+    return fn(*tensors)
+
+
+def check_reward_values(value, n_bandits: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(win, loss), each a number or (n_bandits,) tensor, win > loss -> two (n_bandits,) float64."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"reward_values must be a pair (win, loss), got {value!r}")
+    win = check_per_bandit("reward_values[0] (win)", value[0], n_bandits)
+    loss = check_per_bandit("reward_values[1] (loss)", value[1], n_bandits)
+    if not bool((compact(win) > compact(loss)).all()):
+        first = int((win <= loss).nonzero()[0])
+        raise ValueError(
+            f"reward_values must be (win, loss) with win > loss, got ({win[first].item()!r}, {loss[first].item()!r})"
+        )
+    return win, loss
+
+
+def check_betas(value, n_bandits: int) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
+    first = check_per_bandit("betas[0] (beta1)", value[0], n_bandits, low=0.0, high=1.0, high_open=True)
+    second = check_per_bandit("betas[1] (beta2)", value[1], n_bandits, low=0.0, high=1.0, high_open=True)
+    return first, second
+
+
+def check_baseline(value, n_bandits: int) -> tuple[str, torch.Tensor]:
+    """None / "none", "mean", or ("ema", decay) with decay in [0, 1) -> (kind, (n_bandits,) decay)."""
+    zero = torch.zeros(n_bandits, dtype=torch.float64)
+    if value is None or (isinstance(value, str) and value in ("none", "mean")):
+        return (value or "none"), zero
+    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == "ema":
+        decay = check_per_bandit("baseline decay", value[1], n_bandits, low=0.0, high=1.0, high_open=True)
+        return "ema", decay
+    raise ValueError(f'baseline must be None, "mean" or ("ema", decay) with decay in [0, 1), got {value!r}')
+
+
+def check_dtype(dtype) -> torch.dtype:
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return dtype
+
+
+def reward_bound_of(model: str):
+    """``bound(params, win, loss, reward_sd)``: the largest |reward| each bandit can receive, (B,)."""
+
+    def bound(params, win, loss, reward_sd):
+        if model == "gaussian":
+            return params.abs().amax(dim=1) + NORMAL_MAX * reward_sd
+        return torch.maximum(win.abs(), loss.abs())
+
+    return bound
+
+
+def step_bound(rule, hyper, inv_temperature, advantage) -> tuple[torch.Tensor, torch.Tensor]:
+    """A bound on |change of a weight| per step as ``a + b / T``: returns (a, b), each (B,) float64,
+    or inf where no a-priori bound holds (the run is then checked for overflow after each chunk).
+
+    |gradient| <= G = advantage / T per arm (without weight decay). SGD: lr G; with momentum m:
+    lr G / (1 - m). Adam (beta1^2 < beta2, by Cauchy-Schwarz on m and v; bias corrections
+    <= 1 / (1 - beta1)): lr / sqrt((1 - beta2)(1 - beta1^2 / beta2)), else lr G / eps. RMSprop:
+    v >= (1 - alpha) g^2, so lr / sqrt(1 - alpha), times 1 / (1 - m) with momentum; centred:
+    lr G / eps.
+    """
+    inf = torch.full_like(hyper.lr, math.inf)
+    zero = torch.zeros_like(hyper.lr)
+    lr, m = hyper.lr, hyper.momentum
+    g_over_t = lr * advantage  # lr G = g_over_t / T
+    if rule.optimizer == "sgd":
+        if rule.weight_decay and rule.momentum:
+            return inf, inf
+        per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0
+        return zero, g_over_t * per_momentum
+    if rule.optimizer == "adam":
+        ratio = hyper.beta1**2 / hyper.beta2
+        normalised = lr / torch.sqrt((1.0 - hyper.beta2) * (1.0 - ratio))
+        if rule.weight_decay:
+            return torch.where(ratio < 1, normalised, inf), zero
+        by_eps = g_over_t / hyper.eps
+        return torch.where(ratio < 1, normalised, zero), torch.where(ratio < 1, zero, by_eps)
+    per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0
+    if rule.centered:
+        if rule.weight_decay:
+            return inf, inf
+        return zero, g_over_t / hyper.eps * per_momentum
+    return lr / torch.sqrt(1.0 - hyper.alpha) * per_momentum, zero
+
+
+def check_run_bound(rule, hyper, temperature, init_weights, advantage, n_steps: int, dtype) -> None:
+    """Refuse settings whose weights could overflow: |w / T| <= (|w0| + n_steps |dw|) / T must stay
+    below SAFE_LOGIT[dtype]. The error gives the smallest temperature that is safe for that bandit."""
+    a, b = step_bound(rule, hyper, 1.0 / temperature, advantage)
+    w0 = rowwise(lambda w: w.abs().amax(dim=1), init_weights, n_bandits=init_weights.shape[0])
+    logit = (w0 + n_steps * (a + b / temperature)) / temperature
+    limit = SAFE_LOGIT[dtype]
+    bad = ~(logit < limit) & torch.isfinite(a) & torch.isfinite(b)
+    if bool(bad.any()):
+        i = int(bad.nonzero()[0])
+        c1, c2 = float(w0[i] + n_steps * a[i]), float(n_steps * b[i])  # limit T^2 - c1 T - c2 = 0
+        t_min = (c1 + math.sqrt(c1 * c1 + 4 * limit * c2)) / (2 * limit)
+        raise ValueError(
+            f"temperature {temperature[i].item():.3g} is too small for lr {hyper.lr[i].item():.3g} over {n_steps:,} "
+            f"steps: the weights could overflow {dtype_name(dtype)} (|w / T| up to {float(logit[i]):.3g}); "
+            f"temperature must be >= {t_min:.3g} here (the policy is already greedy long before)"
+        )
+    if rule.optimizer == "sgd" and rule.weight_decay and not rule.momentum:
+        unstable = hyper.lr * hyper.weight_decay >= 2
+        if bool(unstable.any()):
+            i = int(unstable.nonzero()[0])
+            raise ValueError(
+                f"weight_decay {hyper.weight_decay[i].item():.3g} with lr {hyper.lr[i].item():.3g}: SGD diverges "
+                "when lr * weight_decay >= 2; weight_decay must be < 2 / lr"
+            )

@@ -1,0 +1,117 @@
+"""torch.optim's SGD, Adam and RMSprop, per element and in closed form, plus the reward baseline.
+
+Each function is one step of the optimizer exactly as ``torch.optim`` takes it (single-tensor
+implementation, torch 2.x): same operations, same order, same defaults, same first-step rules
+(SGD's momentum buffer starts as a copy of the gradient; Adam's bias corrections use the step count
+``t + 1``). Every hyperparameter is per bandit, already shaped to broadcast against the weights,
+so the same code serves the batch-first ``(B, K)`` layout and the portable engine's ``(K, B)``.
+One deliberate difference: centred RMSprop takes ``sqrt(max(v - g_avg**2, 0))`` where rounding
+would give torch a NaN.
+
+The baseline is the running mean of every reward the bandit has received, the current one
+included (Sutton & Barto, section 2.8), or an exponential moving average ``b <- d b + (1 - d) r``
+from ``b = 0``; the loss then uses the advantage ``r - b``.
+
+``tests/test_optimizers.py`` checks each against autograd + the real ``torch.optim`` optimizer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .state import Hyper, Rule
+
+
+@dataclass(frozen=True)
+class OptimizerState:
+    """An optimizer's per-arm buffers, shaped like the weights (None where the rule has none)."""
+
+    momentum_buffer: torch.Tensor | None = None  # sgd and rmsprop with momentum
+    exp_avg: torch.Tensor | None = None  # adam: first moment
+    exp_avg_sq: torch.Tensor | None = None  # adam: second moment; rmsprop: square average
+    grad_avg: torch.Tensor | None = None  # centred rmsprop: gradient average
+
+
+def initial_state(rule: Rule, weights: torch.Tensor) -> OptimizerState:
+    """Zero buffers for the ones ``rule`` uses."""
+    zeros = torch.zeros_like
+    if rule.optimizer == "adam":
+        return OptimizerState(exp_avg=zeros(weights), exp_avg_sq=zeros(weights))
+    if rule.optimizer == "rmsprop":
+        return OptimizerState(
+            momentum_buffer=zeros(weights) if rule.momentum else None,
+            exp_avg_sq=zeros(weights),
+            grad_avg=zeros(weights) if rule.centered else None,
+        )
+    return OptimizerState(momentum_buffer=zeros(weights) if rule.momentum else None)
+
+
+def step(
+    rule: Rule, hyper: Hyper, t: int, weights: torch.Tensor, grad: torch.Tensor, state: OptimizerState
+) -> tuple[torch.Tensor, OptimizerState]:
+    """Step ``t`` (0-based, the same for every bandit) of ``rule.optimizer``; returns (weights, state).
+
+    ``hyper``'s tensors broadcast against ``weights``; the bias corrections of Adam are computed
+    from them in float64, as torch.optim computes them from Python floats.
+    """
+    if rule.weight_decay:
+        grad = grad + hyper.weight_decay * weights
+    if rule.optimizer == "sgd":
+        return _sgd(rule, hyper, t, weights, grad, state)
+    if rule.optimizer == "adam":
+        return _adam(hyper, t, weights, grad, state)
+    return _rmsprop(rule, hyper, weights, grad, state)
+
+
+def _sgd(rule, hyper, t, weights, grad, state):
+    buffer = state.momentum_buffer
+    if rule.momentum:
+        # torch: the buffer starts as a copy of the gradient, then buf <- m buf + (1 - d) g; a bandit
+        # with momentum 0 keeps no buffer (its step is the plain gradient): factor 1 for it
+        factor = torch.where(hyper.momentum == 0, 1.0, 1.0 - hyper.dampening)
+        buffer = grad.clone() if t == 0 else buffer * hyper.momentum + factor * grad
+        grad = grad + hyper.momentum * buffer if rule.nesterov else buffer
+    return weights - hyper.lr * grad, OptimizerState(momentum_buffer=buffer)
+
+
+def bias_corrections(hyper: Hyper, t: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Adam's ``1 - beta1**(t + 1)`` and ``sqrt(1 - beta2**(t + 1))``, in float64, then ``dtype``."""
+    count = t + 1
+    first = 1.0 - hyper.beta1.double() ** count
+    second = torch.sqrt(1.0 - hyper.beta2.double() ** count)
+    return first.to(dtype), second.to(dtype)
+
+
+def _adam(hyper, t, weights, grad, state):
+    exp_avg = torch.lerp(state.exp_avg, grad, 1.0 - hyper.beta1)
+    exp_avg_sq = state.exp_avg_sq * hyper.beta2 + (1.0 - hyper.beta2) * grad * grad
+    correction1, correction2_sqrt = bias_corrections(hyper, t, weights.dtype)
+    denom = torch.sqrt(exp_avg_sq) / correction2_sqrt + hyper.eps
+    weights = weights - (hyper.lr / correction1) * (exp_avg / denom)
+    return weights, OptimizerState(exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+
+
+def _rmsprop(rule, hyper, weights, grad, state):
+    square_avg = state.exp_avg_sq * hyper.alpha + (1.0 - hyper.alpha) * grad * grad
+    grad_avg = state.grad_avg
+    if rule.centered:
+        grad_avg = torch.lerp(grad_avg, grad, 1.0 - hyper.alpha)
+        avg = torch.sqrt(torch.clamp_min(square_avg - grad_avg * grad_avg, 0.0)) + hyper.eps
+    else:
+        avg = torch.sqrt(square_avg) + hyper.eps
+    buffer = state.momentum_buffer
+    if rule.momentum:
+        buffer = buffer * hyper.momentum + grad / avg
+        weights = weights - hyper.lr * buffer
+    else:
+        weights = weights - hyper.lr * (grad / avg)
+    return weights, OptimizerState(momentum_buffer=buffer, exp_avg_sq=square_avg, grad_avg=grad_avg)
+
+
+def update_baseline(kind: str, baseline: torch.Tensor, reward: torch.Tensor, t: int, decay: torch.Tensor):
+    """The baseline after the reward of step ``t`` (0-based): "mean" or "ema" (``decay`` per bandit)."""
+    if kind == "mean":
+        return baseline + (reward - baseline) / (t + 1)
+    return decay * baseline + (1.0 - decay) * reward

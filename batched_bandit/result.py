@@ -1,0 +1,217 @@
+"""What ``run_batch`` returns, and how its numbers are shown: ``RunResult``, ``scalars()``, ``summary()``."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import platform
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .stats import mean_interval, wilson_interval
+
+MAX_SHOWN_ARMS = 8  # longer arm lists are abbreviated in summaries
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run_batch`` returns. Tensors are on the CPU, batch first."""
+
+    success: torch.Tensor  # (B,) bool: argmax of the last episode's sums (first on ties) == best arm
+    episode_rewards: (
+        torch.Tensor
+    )  # (B, E, K) per-arm reward sums; int32 for whole-number rewards; E = 1 if not recorded
+    episode_p_best: torch.Tensor  # (B, n_episodes) float32: P(best arm) at each episode's end
+    episode_regret: torch.Tensor  # (B, n_episodes) float64: cumulative pseudo-regret at each episode's end
+    final_probs: torch.Tensor  # (B, K) softmax(weights / T) after the last step
+    weights: torch.Tensor  # (B, K) final weights
+    reward_model: str  # "threshold", "bernoulli" or "gaussian"
+    arms: torch.Tensor  # (B, K) float64: the arms' parameters (threshold values, P(win) or means)
+    temperature: torch.Tensor  # (B,) float64
+    lr: torch.Tensor  # (B,) float64
+    options: dict  # the rest of the rule and the problem, JSON-ready (see describe_options)
+    n_episodes: int
+    steps_per_episode: int
+    seed: int
+    device: str  # e.g. "cpu", "cuda:0 (NVIDIA H100 80GB HBM3)"
+    backend: str
+    dtype: str
+    wall_time_s: float  # simulation and result assembly (not an engine's one-off build at first use)
+    bandit_steps_per_s: float
+
+    @property
+    def n_bandits(self) -> int:
+        return self.success.shape[0]
+
+    @property
+    def n_successes(self) -> int:
+        return int(self.success.sum())
+
+    @property
+    def success_rate(self) -> float:
+        return self.n_successes / self.n_bandits
+
+    @property
+    def success_ci(self) -> tuple[float, float]:
+        """95% Wilson interval of the success rate."""
+        return wilson_interval(self.n_successes, self.n_bandits)
+
+    @property
+    def final_regret(self) -> torch.Tensor:
+        """(B,) float64: each bandit's pseudo-regret over the whole run."""
+        return self.episode_regret[:, -1]
+
+    def scalars(self) -> dict:
+        """The configuration and the headline numbers, JSON-ready."""
+        low, high = self.success_ci
+        regret = self.final_regret
+        regret_low, regret_high = mean_interval(float(regret.sum()), float((regret * regret).sum()), self.n_bandits)
+        return {
+            "n_bandits": self.n_bandits,
+            "n_arms": self.arms.shape[1],
+            "reward_model": self.reward_model,
+            "arms": describe(self.arms, per_row=True),
+            "temperature": describe(self.temperature),
+            "lr": describe(self.lr),
+            **self.options,
+            "n_episodes": self.n_episodes,
+            "steps_per_episode": self.steps_per_episode,
+            "seed": self.seed,
+            "successes": self.n_successes,
+            "success_rate": self.success_rate,
+            "success_ci_low": low,
+            "success_ci_high": high,
+            "mean_final_p_best": float(self.episode_p_best[:, -1].double().mean()),
+            "mean_regret": float(regret.mean()),
+            "regret_ci_low": regret_low,
+            "regret_ci_high": regret_high,
+            "device": self.device,
+            "backend": self.backend,
+            "dtype": self.dtype,
+            "wall_time_s": self.wall_time_s,
+            "bandit_steps_per_s": self.bandit_steps_per_s,
+            "versions": versions(),
+        }
+
+    def summary(self) -> str:
+        """A short report; for a single bandit, also the seed's own printout."""
+        s = self.scalars()
+        lines = []
+        if self.n_bandits == 1 and self.episode_rewards.shape[1] == self.n_episodes:
+            for episode, totals in enumerate(self.episode_rewards[0].tolist()):
+                lines.append(f"Episode {episode + 1}: Total reward = {[float(x) for x in totals]}")
+        if self.n_bandits == 1:
+            choice = int(torch.argmax(self.episode_rewards[0, -1])) + 1
+            verdict = "right" if bool(self.success[0]) else "wrong"
+            lines.append(f"The agent thinks action {choice} is the most promising...")
+            lines.append(f"...and it was {verdict}!")
+        rate, low, high = format_proportions(s["success_rate"], s["success_ci_low"], s["success_ci_high"])
+        n_steps = self.n_episodes * self.steps_per_episode
+        lines += [
+            f"batched_bandit: {s['n_bandits']:,} bandits x {s['n_episodes']} episodes x "
+            f"{s['steps_per_episode']} steps, {self.reward_model} arms {abbreviate(s['arms'])}",
+            f"  {describe_rule(s)}, seed {s['seed']}",
+            f"  success rate {rate}  (95% CI {low} .. {high}; {s['successes']:,} of {s['n_bandits']:,})",
+            f"  mean P(best arm) at the end {s['mean_final_p_best']:.4f}",
+            f"  mean regret {s['mean_regret']:.5g} (95% CI {s['regret_ci_low']:.5g} .. {s['regret_ci_high']:.5g}), "
+            f"{s['mean_regret'] / n_steps:.4g} per step",
+            f"  {s['wall_time_s']:.3f} s on {s['device']} ({s['backend']} backend, {s['dtype']}), "
+            f"{s['bandit_steps_per_s']:.3g} bandit-steps/s",
+        ]
+        return "\n".join(lines)
+
+
+def describe(values: torch.Tensor, per_row: bool = False) -> float | list | str:
+    """Per-bandit values as a number (or list, per_row) when all bandits agree, else as a range."""
+    same = values.stride(0) == 0 or bool((values == values[0]).all())  # stride 0: one row for all
+    if per_row:
+        if same:
+            return [float(x) for x in values[0]]
+        return f"per-bandit ({values.shape[0]} rows)"
+    if same:
+        return float(values[0])
+    return f"per-bandit ({float(values.min()):.4g} .. {float(values.max()):.4g})"
+
+
+def describe_options(setup, given: dict) -> dict:
+    """The rule's and the problem's options that apply, JSON-ready (per-bandit ones as ranges)."""
+    b, h = setup.batch, setup.batch.hyper
+    rule = b.rule
+    out = {"optimizer": rule.optimizer}
+    if rule.optimizer == "sgd":
+        out.update(momentum=describe(h.momentum), dampening=describe(h.dampening), nesterov=rule.nesterov)
+    elif rule.optimizer == "adam":
+        out.update(betas=[describe(h.beta1), describe(h.beta2)], eps=describe(h.eps))
+    else:
+        out.update(alpha=describe(h.alpha), eps=describe(h.eps), momentum=describe(h.momentum), centered=rule.centered)
+    out["weight_decay"] = describe(h.weight_decay)
+    out["baseline"] = rule.baseline
+    if rule.baseline == "ema":
+        out["baseline_decay"] = describe(h.baseline_decay)
+    if rule.rewards == "binary":
+        out["reward_values"] = [describe(b.win), describe(b.loss)]
+    else:
+        out["reward_sd"] = describe(b.reward_sd)
+    out["init_weights"] = describe(b.init_weights, per_row=True) if "init_weights" in given else 0.0
+    return out
+
+
+def describe_rule(s: dict) -> str:
+    """One line: the optimizer and its options, temperature, baseline, reward values."""
+    parts = [f"{s['optimizer']} lr {s['lr']}", f"temperature {s['temperature']}"]
+    for key in ("momentum", "dampening", "betas", "alpha", "eps", "weight_decay"):
+        if key in s and s[key] not in (0.0, [0.9, 0.999], 0.99, 1e-8):
+            parts.append(f"{key} {s[key]}")
+    for key in ("nesterov", "centered"):
+        if s.get(key):
+            parts.append(key)
+    parts.append("no baseline" if s["baseline"] == "none" else f"{s['baseline']} baseline")
+    if s["baseline"] == "ema":
+        parts[-1] += f" (decay {s['baseline_decay']})"
+    if "reward_values" in s:
+        parts.append(f"rewards (win {s['reward_values'][0]}, loss {s['reward_values'][1]})")
+    else:
+        parts.append(f"reward sd {s['reward_sd']}")
+    if s["init_weights"] != 0.0:
+        parts.append(f"init_weights {abbreviate(s['init_weights'])}")
+    return ", ".join(parts)
+
+
+def abbreviate(values) -> str:
+    """A list of numbers as text, abbreviated past MAX_SHOWN_ARMS entries."""
+    if not isinstance(values, list):
+        return str(values)
+    shown = [f"{v:g}" for v in values]
+    if len(shown) > MAX_SHOWN_ARMS:
+        shown = [*shown[:3], "...", *shown[-2:]]
+        return f"({', '.join(shown)}; K = {len(values):,})"
+    return f"({', '.join(shown)})"
+
+
+def format_proportions(*values: float) -> list[str]:
+    """Proportions with enough decimals (4 to 8) that distinct values look distinct and nothing
+    inexact looks like an exact 0 or 1; exact 0 and 1 are written "0" and "1"."""
+    for digits in range(4, 9):
+        text = ["0" if v == 0 else "1" if v == 1 else f"{v:.{digits}f}" for v in values]
+        looks_exact = any(t in (f"{0:.{digits}f}", f"{1:.{digits}f}") for t in text)
+        distinct = all(t1 != t2 for (v1, t1) in zip(values, text) for (v2, t2) in zip(values, text) if v1 != v2)
+        if distinct and not looks_exact:
+            return text
+    return text
+
+
+@functools.cache
+def versions() -> dict:
+    """Versions of what produced a result (matplotlib and triton read without importing them)."""
+    from . import __version__
+
+    found = {"batched_bandit": __version__, "torch": torch.__version__, "numpy": np.__version__}
+    found["python"] = platform.python_version()
+    for package in ("triton", "matplotlib", "tqdm"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
