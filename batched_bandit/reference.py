@@ -116,14 +116,14 @@ def run_reference(
     optimizer_options: dict | None = None,
     baseline=None,
     init_weights=0.0,
-    forced=None,
+    draw=None,
 ) -> ReferenceResult:
     """The seed's training loop for one bandit; ``verbose`` prints what the seed prints.
 
     ``arms`` are the model's per-arm parameters (threshold values, P(win) or means);
     ``optimizer_options`` go to the torch.optim optimizer; ``baseline``: None, "mean" or
-    ("ema", decay). ``forced``: a sequence of (arm, reward) pairs that replace the draws, step by
-    step (to compare an update with forced draws).
+    ("ema", decay). ``draw(t, probs) -> (arm, reward)``, if given, replaces the multinomial draw
+    and the environment at step t (to drive the loop with given random numbers).
     """
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -139,16 +139,15 @@ def run_reference(
     episode_rewards = np.zeros((n_episodes, env.n_arms))
     p_best, regret, total_regret = np.zeros(n_episodes), np.zeros(n_episodes), 0.0
     mean_reward, steps = 0.0, 0
-    forced = iter(forced) if forced is not None else None
     for episode in range(n_episodes):
         total_reward = episode_rewards[episode]
         for _ in range(steps_per_episode):
             probs = policy()
-            if forced is None:
+            if draw is None:
                 arm = torch.multinomial(probs, num_samples=1, generator=generator).item()
                 reward = env.pull(arm)
             else:
-                arm, reward = next(forced)
+                arm, reward = draw(steps, probs.detach())
             total_reward[arm] += reward
             total_regret += mu.max() - mu[arm]
             steps += 1
