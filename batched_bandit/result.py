@@ -78,6 +78,7 @@ class RunResult:
             **self.options,
             "n_episodes": self.n_episodes,
             "steps_per_episode": self.steps_per_episode,
+            "episodes_recorded": self.episode_rewards.shape[1],
             "seed": self.seed,
             "successes": self.n_successes,
             "success_rate": self.success_rate,

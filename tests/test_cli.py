@@ -1,44 +1,80 @@
+"""The command line, end to end: every option reaches run_batch, errors are one line with status 2."""
+
 import json
 import subprocess
 import sys
 
-from conftest import TextSink
+import pytest
 
 from batched_bandit import run_batch
+from batched_bandit.cli import main
 
 
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "batched_bandit.cli", *args], capture_output=True, text=True)
 
 
-def test_cli_json_equals_run_batch():
-    args = [
-        "run",
-        "--n-bandits",
-        "300",
-        "--episodes",
-        "2",
-        "--steps",
-        "100",
-        "--temperature",
-        "0.1",
-        "--lr",
-        "0.02",
-        "--arms",
-        "0.3,-0.5,0",
-        "--seed",
-        "9",
-        "--json",
-    ]
+VOLATILE = {"wall_time_s", "bandit_steps_per_s"}
+
+
+def test_cli_json_equals_scalars_field_by_field():
+    args = ["run", "--n-bandits", "300", "--episodes", "2", "--steps", "100", "--temperature", "0.1", "--lr", "0.02",
+            "--arms", "0.3,-0.5,0", "--seed", "9", "--json", "--no-progress"]  # fmt: skip
     done = cli(*args)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     expected = run_batch(
         300, arms=(0.3, -0.5, 0.0), temperature=0.1, lr=0.02, n_episodes=2, steps_per_episode=100, seed=9
-    )
-    assert out["successes"] == expected.n_successes
-    assert out["success_ci_low"] == expected.success_ci[0]
-    assert out["arms"] == [0.3, -0.5, 0.0] and out["backend"] == expected.backend
+    ).scalars()
+    assert out.keys() == expected.keys()
+    for key in expected.keys() - VOLATILE:
+        assert out[key] == expected[key], key
+    assert out["versions"]["torch"] and out["device"] == "cpu" and out["backend"] == expected["backend"]
+
+
+def test_cli_passes_every_rule_option():
+    args = ["run", "--n-bandits", "64", "--episodes", "2", "--steps", "30", "--win-prob", "0.2,0.5,0.7",
+            "--reward-values", "1,0", "--optimizer", "adam", "--betas", "0.8,0.99", "--eps", "1e-6",
+            "--weight-decay", "0.01", "--baseline", "ema", "--baseline-decay", "0.5", "--init-weights", "0.1,0,-0.1",
+            "--temperature", "0.5", "--lr", "0.05", "--json", "--no-progress", "--backend", "torch"]  # fmt: skip
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    expected = run_batch(
+        64, n_episodes=2, steps_per_episode=30, win_prob=(0.2, 0.5, 0.7), reward_values=(1, 0), optimizer="adam",
+        betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01, baseline=("ema", 0.5), init_weights=(0.1, 0, -0.1),
+        temperature=0.5, lr=0.05, backend="torch",
+    ).scalars()  # fmt: skip
+    for key in expected.keys() - VOLATILE:
+        assert out[key] == expected[key], key
+    assert out["reward_model"] == "bernoulli" and out["betas"] == [0.8, 0.99] and out["baseline"] == "ema"
+
+
+def test_cli_negative_list_values_need_no_equals_sign(capsys):
+    assert main(["run", "--n-bandits", "20", "--steps", "10", "--episodes", "1", "--arms", "-0.5,0", "--json",
+                 "--no-progress", "--init-weights", "-1"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert out["arms"] == [-0.5, 0.0] and out["init_weights"] == [-1.0, -1.0]
+
+
+def test_cli_no_record_episodes_keeps_one(capsys):
+    common = ["run", "--n-bandits", "10", "--episodes", "3", "--steps", "5", "--json", "--no-progress"]
+    assert main(common) == 0
+    assert json.loads(capsys.readouterr().out)["episodes_recorded"] == 3
+    assert main([*common, "--no-record-episodes"]) == 0
+    assert json.loads(capsys.readouterr().out)["episodes_recorded"] == 1
+
+
+def test_counts_accept_whole_numbers_written_as_floats_like_the_api(capsys):
+    assert main(["run", "--n-bandits", "1e2", "--episodes", "2.0", "--steps", "10", "--json", "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_bandits"] == 100 and out["n_episodes"] == 2
+    assert run_batch(100.0, n_episodes=2.0, steps_per_episode=10).n_bandits == 100
+    assert main(["run", "--steps", "100.5"]) == 2
+    err = capsys.readouterr().err
+    with pytest.raises(ValueError) as api_error:
+        run_batch(10, steps_per_episode=100.5)
+    assert str(api_error.value) in err  # the same message
 
 
 def test_cli_summary_for_one_bandit():
@@ -47,26 +83,38 @@ def test_cli_summary_for_one_bandit():
     assert "Episode 2: Total reward" in done.stdout and "is the most promising" in done.stdout
 
 
-def test_cli_progress_goes_to_stderr(monkeypatch):
-    from batched_bandit.cli import Progress
+BAD_RUN = [
+    (["--temperature", "0"], "temperature must be finite and > 0, got 0.0"),
+    (["--temperature", "1e-30"], "temperature 1e-30 is too small for lr 0.01"),
+    (["--lr", "1e-300"], "lr = 1e-300 underflows in float32"),
+    (["--arms", "0,1e300"], "arms = 1e+300 overflows in float32"),
+    (["--arms", "1"], "arms must have at least 2 arms"),
+    (["--arms", "a,b"], "expected comma-separated numbers"),
+    (["--arms", "1,2", "--arms", "1,3"], "--arms given twice"),
+    (["--arms", "1,2", "--means", "1,3"], "not allowed with argument"),
+    (["--steps", "10", "--steps", "20"], "--steps given twice"),
+    (["--n-bandits", "0"], "n_bandits must be an integer >= 1, got 0"),
+    (["--n-bandits", "1000000000000"], "this run needs about"),
+    (["--device", "cuda:7"], "device"),
+    (["--backend", "nope"], "backend must be"),
+    (["--optimizer", "adam", "--momentum", "0.9"], "momentum is not an option of optimizer 'adam'"),
+    (["--baseline", "ema"], "--baseline ema needs --baseline-decay"),
+    (["--reward-values", "0,1"], "reward_values must be (win, loss) with win > loss"),
+    (["--win-prob", "0.5,1.5"], "win_prob must be probabilities in [0, 1]"),
+    (["--nesterov"], "nesterov requires momentum > 0"),
+    (["--weight-decay", "300"], "SGD diverges when lr * weight_decay >= 2"),
+]
 
-    sink = TextSink()
-    progress = Progress(stream=sink, delay=0.0, every=0.0)
-    progress(50, 100)
-    progress(100, 100)
-    assert len(sink) == 2 and "50.0%" in sink[0] and "100.0%" in sink[1]
+
+@pytest.mark.parametrize("args, message", BAD_RUN)
+def test_cli_bad_input_is_one_line_and_status_2(args, message, capsys):
+    assert main(["run", "--no-progress", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("batched-bandit run: error: ") and captured.err.count("\n") == 1, captured.err
+    assert message in captured.err
 
 
-def test_cli_bad_input_exits_2_without_traceback():
-    for args in (
-        ["--temperature", "0"],
-        ["--arms", "1"],
-        ["--n-bandits", "0"],
-        ["--device", "cuda:7"],
-        ["--backend", "nope"],
-        ["--arms", "a,b"],
-    ):
-        done = cli("run", *args)
-        assert done.returncode == 2, args
-        assert "Traceback" not in done.stderr and "error" in done.stderr, done.stderr
-        assert done.stdout == ""
+def test_cli_bad_input_from_a_shell_has_no_traceback():
+    done = cli("run", "--temperature", "1e-25")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stdout == ""

@@ -1,0 +1,71 @@
+"""The command line: ``batched-bandit run | sweep ...``. Configuration lives here and nowhere else.
+
+Bad input exits with status 2 and one line on stderr, never a traceback: argparse's own errors,
+and the library's ValueError / TypeError (raised before any work) and OSError (an unwritable or
+odd output folder). Warnings print as one line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from . import run, sweep
+from .args import join_negative_values
+
+COMMANDS = {"run": run, "sweep": sweep}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (the usage is one --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="batched-bandit",
+        description="Many independent softmax policy-gradient bandits at once (the seed's experiment, batched).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in COMMANDS.values():
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(join_negative_values(argv, parser))
+    except SystemExit as done:  # --help, or a usage error already printed as one line
+        return done.code
+    command = COMMANDS[args.command]
+    subparser = parser._subparsers._group_actions[0].choices[args.command]
+    prefix = f"batched-bandit {args.command}"
+    with warnings.catch_warnings():  # warnings as one line each, without the source line
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *_, **__: print(f"{prefix}: warning: {message}", file=sys.stderr)
+        try:
+            return command.run(args, subparser, argv)
+        except SystemExit as done:  # subparser.error(): a usage error, already printed as one line
+            return done.code
+        except (ValueError, TypeError) as err:  # bad input, refused before any work
+            print(f"{prefix}: error: {err}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # stdout closed early (| head): nothing more to say
+            sys.stderr.close()
+            return 1
+        except OSError as err:  # an output folder that cannot be written
+            print(f"{prefix}: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            sys.stderr.write("\n")  # off the progress line
+            if args.command == "sweep":
+                print(f"interrupted; finished work is saved in {args.out}; run the same command again to continue",
+                      file=sys.stderr)  # fmt: skip
+            else:
+                print("interrupted", file=sys.stderr)
+            return 130
