@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import TextSink
 
 from batched_bandit import Setting, engines, grid, run_batch, sweep
 from batched_bandit import sweeps as sweep_module
