@@ -1,8 +1,10 @@
+import math
+
 import numpy as np
 import pytest
 import torch
 
-from batched_bandit.policy import probabilities, sample_arm, sgd_step, softmax_terms
+from batched_bandit.policy import policy_gradient, probabilities, sample_arm, sgd_step, softmax_terms
 from batched_bandit.reference import SoftmaxPolicy
 from batched_bandit.stats import chi_square_sf
 
@@ -49,12 +51,30 @@ def test_trajectories_with_forced_draws_match_autograd(temperature, lr):
         torch.testing.assert_close(w[0], policy.weights.detach(), rtol=1e-4, atol=1e-5)
 
 
-def test_softmax_terms():
+def test_softmax_terms_by_hand():
+    """e = exp(w / T - max(w / T)) and its running sums, written out."""
     w = torch.tensor([[0.0, 1.0, 2.0], [5.0, 5.0, -1e4]])
     inv_t = torch.tensor([1.0, 0.5])
     e, cdf = softmax_terms(w, inv_t)
-    torch.testing.assert_close(e / cdf[:, -1:], torch.softmax(w * inv_t[:, None], dim=1))
-    torch.testing.assert_close(cdf, torch.cumsum(e, dim=1))
+    a, b = math.exp(-2), math.exp(-1)
+    torch.testing.assert_close(e, torch.tensor([[a, b, 1.0], [1.0, 1.0, 0.0]]))
+    torch.testing.assert_close(cdf, torch.tensor([[a, a + b, a + b + 1], [1.0, 2.0, 2.0]]))
+    torch.testing.assert_close(probabilities(w, inv_t)[1], torch.tensor([0.5, 0.5, 0.0]))
+
+
+def test_policy_gradient_equals_autograd_with_a_baseline():
+    """d/dw of -log_softmax(w / T)[a] * (r - b) for random w, T, arms and advantages."""
+    gen = torch.Generator().manual_seed(4)
+    n, k = 200, 5
+    w = torch.randn(n, k, generator=gen, dtype=torch.float64) * 2
+    temperature = torch.exp(torch.randn(n, generator=gen, dtype=torch.float64))
+    arm = torch.randint(0, k, (n,), generator=gen)
+    advantage = torch.randn(n, generator=gen, dtype=torch.float64)
+    leaf = w.clone().requires_grad_()
+    loss = -(torch.log_softmax(leaf / temperature[:, None], dim=1)[torch.arange(n), arm] * advantage).sum()
+    loss.backward()
+    got = policy_gradient(probabilities(w, 1 / temperature), arm, advantage, 1 / temperature)
+    torch.testing.assert_close(got, leaf.grad, rtol=1e-10, atol=1e-12)
 
 
 def test_sample_arm_inverse_cdf_boundaries():

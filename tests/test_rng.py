@@ -59,6 +59,39 @@ def test_step_uniforms_is_a_function_of_seed_bandit_and_step():
     assert not torch.equal(whole[:, 0], whole[:, 1])
 
 
+def test_one_tensor_for_several_counter_words_and_inputs_left_alone():
+    """The rounds work in place: passing one tensor for two words once returned wrong words."""
+    z = torch.tensor([5, 2**32 - 1, 123456789], dtype=torch.int64)
+    before = z.clone()
+    words = philox4x32(z, z, z, z, 7, 9)
+    expected = [python_philox((int(v),) * 4, (7, 9)) for v in before]
+    assert [tuple(int(w[i]) for w in words) for i in range(3)] == expected
+    assert torch.equal(z, before)
+
+
+def test_normal_deviates_are_the_inverse_normal_cdf_at_grid_midpoints():
+    """to_normal(word) = Phi^-1((k + 1/2) 2^-24), k = word >> 8, within 1.5e-6 everywhere, with the
+    tails at the ends of the grid (|z| = 5.42) and the exact symmetry of the midpoint grid."""
+    from statistics import NormalDist
+
+    from batched_bandit.rng import to_normal
+
+    k = torch.cat([torch.arange(0, 3000), torch.randint(0, 2**24, (20000,), generator=torch.Generator().manual_seed(0)),
+                   2**24 - 1 - torch.arange(3000)])  # fmt: skip
+    z = to_normal(k << 8 | 0x5A)  # the low 8 bits do not matter
+    expected = torch.tensor([NormalDist().inv_cdf((int(v) + 0.5) * 2**-24) for v in k], dtype=torch.float64)
+    assert float((z.double() - expected).abs().max()) < 1.5e-6
+    assert float(z.min()) == pytest.approx(-5.42, abs=0.005) and float(z.max()) == -float(z.min())
+    torch.testing.assert_close(to_normal(k << 8), -to_normal((2**24 - 1 - k) << 8), rtol=0, atol=0)
+
+
+def test_step_normals_are_standard_normal():
+    z = step_uniforms(3, torch.arange(4000), 0, 50, normal_rewards=True)[:, 1].flatten().double()
+    assert abs(float(z.mean())) < 4 * (1 / z.numel()) ** 0.5 and abs(float(z.var()) - 1) < 0.02
+    u = step_uniforms(3, torch.arange(4000), 0, 50)  # the arm uniforms are the same either way
+    assert torch.equal(step_uniforms(3, torch.arange(4000), 0, 50, normal_rewards=True)[:, 0], u[:, 0])
+
+
 def test_step_uniforms_tiling_does_not_change_numbers(monkeypatch):
     ids = torch.arange(1000)
     reference = step_uniforms(7, ids, 3, 20)

@@ -1,41 +1,9 @@
 import pytest
 import torch
-from conftest import FAST_BACKENDS, seed_batch
+from conftest import FAST_BACKENDS
 
 from batched_bandit import run_batch
-from batched_bandit.engines.torch_engine import simulate
-from batched_bandit.policy import probabilities, sample_arm, sgd_step, softmax_terms
-from batched_bandit.problem import draw_reward
-from batched_bandit.rng import step_uniforms
 from batched_bandit.stats import chi_square_sf
-
-
-def spec_simulate(batch, seed, n_episodes, steps_per_episode):
-    """The documented math, step by step, batch first: policy.py + problem.py + rng.py."""
-    n, k = batch.arm_param.shape
-    rows = torch.arange(n)
-    w = torch.zeros(n, k)
-    episode_rewards = torch.zeros(n, n_episodes, k, dtype=torch.int32)
-    draws = step_uniforms(seed, batch.bandit_ids, 0, n_episodes * steps_per_episode)
-    for t, (u_arm, u_reward) in enumerate(draws):
-        e, cdf = softmax_terms(w, batch.inv_temperature.float())
-        arm = sample_arm(cdf, u_arm)
-        reward = draw_reward(batch.arm_param[rows, arm].float(), u_reward, 1.0, -1.0)
-        episode_rewards[rows, t // steps_per_episode, arm] += reward.int()
-        w = sgd_step(w, e / cdf[:, -1:], arm, reward, batch.inv_temperature.float(), batch.hyper.lr.float())
-    return w, episode_rewards
-
-
-def test_engine_follows_the_documented_math():
-    n = 60
-    temperature = torch.logspace(-1.5, 1, n)  # from near-greedy to near-uniform
-    batch = seed_batch(n, temperature=temperature, lr=0.05)
-    out = simulate(batch, seed=11, n_episodes=3, steps_per_episode=37)  # odd: pairs straddle episodes
-    w, episode_rewards = spec_simulate(batch, 11, 3, 37)
-    assert torch.equal(out.episode_rewards, episode_rewards.float())
-    torch.testing.assert_close(out.weights, w, rtol=1e-5, atol=1e-5)
-    p_best = probabilities(out.weights, batch.inv_temperature.float())[:, 3]
-    torch.testing.assert_close(out.episode_p_best[:, -1], p_best)
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)

@@ -1,0 +1,98 @@
+"""optimizers.py, step by step, against the real torch.optim optimizers on the seed's loss."""
+
+import pytest
+import torch
+
+from batched_bandit import optimizers
+from batched_bandit.policy import policy_gradient, probabilities
+from batched_bandit.reference import SoftmaxPolicy, make_optimizer
+from batched_bandit.state import Hyper, Rule
+
+K, B, STEPS = 4, 8, 300
+DEFAULTS = dict(momentum=0.0, dampening=0.0, weight_decay=0.0, beta1=0.9, beta2=0.999, alpha=0.99, eps=1e-8)
+
+CASES = {
+    "sgd": (Rule(), {}),
+    "sgd momentum": (Rule(momentum=True), dict(momentum=0.9)),
+    "sgd momentum dampening": (Rule(momentum=True), dict(momentum=0.7, dampening=0.3)),
+    "sgd nesterov": (Rule(momentum=True, nesterov=True), dict(momentum=0.9)),
+    "sgd weight decay": (Rule(weight_decay=True), dict(weight_decay=0.1)),
+    "sgd all": (Rule(momentum=True, nesterov=True, weight_decay=True), dict(momentum=0.5, weight_decay=0.05)),
+    "adam": (Rule(optimizer="adam"), {}),
+    "adam betas eps decay": (
+        Rule(optimizer="adam", weight_decay=True),
+        dict(beta1=0.5, beta2=0.9, eps=1e-4, weight_decay=0.02),
+    ),
+    "rmsprop": (Rule(optimizer="rmsprop"), {}),
+    "rmsprop alpha eps": (Rule(optimizer="rmsprop"), dict(alpha=0.9, eps=1e-3)),
+    "rmsprop momentum centered": (Rule(optimizer="rmsprop", momentum=True, centered=True), dict(momentum=0.8)),
+    "rmsprop all": (
+        Rule(optimizer="rmsprop", momentum=True, centered=True, weight_decay=True),
+        dict(momentum=0.3, weight_decay=0.01, alpha=0.95),
+    ),
+}
+
+
+def torch_options(rule: Rule, values: dict) -> dict:
+    v = {**DEFAULTS, **values}
+    if rule.optimizer == "sgd":
+        return dict(momentum=v["momentum"], dampening=v["dampening"], nesterov=rule.nesterov,
+                    weight_decay=v["weight_decay"])  # fmt: skip
+    if rule.optimizer == "adam":
+        return dict(betas=(v["beta1"], v["beta2"]), eps=v["eps"], weight_decay=v["weight_decay"])
+    return dict(alpha=v["alpha"], eps=v["eps"], momentum=v["momentum"], centered=rule.centered,
+                weight_decay=v["weight_decay"])  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_closed_form_steps_equal_torch_optim(case):
+    """300 steps on B bandits, each with its own lr and temperature and random forced draws (arm,
+    advantage), from random initial weights: the closed form tracks torch.optim step by step."""
+    rule, values = CASES[case]
+    gen = torch.Generator().manual_seed(len(case))
+    temperature = torch.exp(torch.randn(B, generator=gen) * 0.5)
+    lr = torch.rand(B, generator=gen) * 0.05 + 0.005
+    w0 = torch.randn(B, K, generator=gen)
+    arms = torch.randint(0, K, (STEPS, B), generator=gen)
+    advantages = torch.randn(STEPS, B, generator=gen)
+    column = lambda x: torch.full((B, 1), float(x))  # noqa: E731
+    hyper = Hyper(lr=lr[:, None], baseline_decay=column(0), **{k: column(v) for k, v in {**DEFAULTS, **values}.items()})
+    policies = [SoftmaxPolicy(K, float(temperature[i]), w0[i]) for i in range(B)]
+    optims = [make_optimizer([p.weights], rule.optimizer, float(lr[i]), **torch_options(rule, values))
+              for i, p in enumerate(policies)]  # fmt: skip
+    w, state = w0.clone(), optimizers.initial_state(rule, w0)
+    for t in range(STEPS):
+        grad = policy_gradient(probabilities(w, 1 / temperature), arms[t], advantages[t], 1 / temperature)
+        w, state = optimizers.step(rule, hyper, t, w, grad, state)
+        for i, (policy, optim) in enumerate(zip(policies, optims)):
+            policy.update(int(arms[t, i]), float(advantages[t, i]), optim)
+        expected = torch.stack([p.weights.detach() for p in policies])
+        torch.testing.assert_close(w, expected, rtol=1e-5, atol=1e-5, msg=f"step {t}")
+    assert (w - w0).abs().max() > 0.05  # the optimizer did move the weights
+
+
+def test_per_bandit_momentum_zero_is_plain_sgd_even_with_dampening():
+    """torch keeps no buffer when momentum = 0; a batch mixing momentum 0 and 0.9 must match."""
+    rule = Rule(momentum=True)
+    column = lambda *x: torch.tensor(x)[:, None]  # noqa: E731
+    hyper = Hyper(lr=column(0.1, 0.1), momentum=column(0.0, 0.9), dampening=column(0.5, 0.5),
+                  weight_decay=column(0, 0), beta1=column(0, 0), beta2=column(0, 0), alpha=column(0, 0),
+                  eps=column(1, 1), baseline_decay=column(0, 0))  # fmt: skip
+    w, state = torch.zeros(2, 3), optimizers.initial_state(rule, torch.zeros(2, 3))
+    grads = [torch.tensor([[1.0, -2.0, 1.0]] * 2), torch.tensor([[0.5, 0.5, -1.0]] * 2)]
+    for t, g in enumerate(grads):
+        w, state = optimizers.step(rule, hyper, t, w, g, state)
+    torch.testing.assert_close(w[0], -0.1 * (grads[0][0] + grads[1][0]))  # plain SGD, no dampening
+    torch.testing.assert_close(w[1], -0.1 * (grads[0][1] + (0.9 * grads[0][1] + 0.5 * grads[1][1])))
+
+
+def test_baseline_is_the_running_mean_including_the_current_reward():
+    rewards = [1.0, -1.0, 1.0, 1.0]
+    b = torch.zeros(1)
+    for t, r in enumerate(rewards):
+        b = optimizers.update_baseline("mean", b, torch.tensor([r]), t, torch.zeros(1))
+        assert float(b) == pytest.approx(sum(rewards[: t + 1]) / (t + 1))
+    b = torch.zeros(1)
+    for t, r in enumerate(rewards):
+        b = optimizers.update_baseline("ema", b, torch.tensor([r]), t, torch.tensor([0.75]))
+    assert float(b) == pytest.approx(0.25 * (0.75**3 * 1 - 0.75**2 + 0.75 + 1))
