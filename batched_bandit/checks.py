@@ -238,62 +238,81 @@ def reward_bound_of(model: str):
     return bound
 
 
-def step_bound(rule, hyper, inv_temperature, advantage) -> tuple[torch.Tensor, torch.Tensor]:
-    """A bound on |change of a weight| per step as ``a + b / T``: returns (a, b), each (B,) float64,
-    or inf where no a-priori bound holds (the run is then checked for overflow after each chunk).
+def step_bound(rule, hyper, advantage) -> tuple[torch.Tensor, torch.Tensor]:
+    """A bound on |change of a weight| per step as ``a + b / T``: returns (a, b), each (B,) float64.
 
-    |gradient| <= G = advantage / T per arm (without weight decay). SGD: lr G; with momentum m:
-    lr G / (1 - m). Adam (beta1^2 < beta2, by Cauchy-Schwarz on m and v; bias corrections
-    <= 1 / (1 - beta1)): lr / sqrt((1 - beta2)(1 - beta1^2 / beta2)), else lr G / eps. RMSprop:
-    v >= (1 - alpha) g^2, so lr / sqrt(1 - alpha), times 1 / (1 - m) with momentum; centred:
-    lr G / eps.
+    |gradient| <= G = advantage / T per arm without weight decay. SGD: lr G; with momentum m:
+    lr G / (1 - m) (with weight decay, inside the stable region checked below, the same bound is
+    used as an estimate; runs are also checked for overflow after each chunk). Adam (when
+    beta1^2 < beta2, by Cauchy-Schwarz on m and v; bias corrections <= 1 / (1 - beta1)):
+    lr / sqrt((1 - beta2)(1 - beta1^2 / beta2)), else lr G / eps. RMSprop: v >= (1 - alpha) g^2, so
+    lr / sqrt(1 - alpha), times 1 / (1 - m) with momentum; centred: lr G / eps (no weight decay).
     """
-    inf = torch.full_like(hyper.lr, math.inf)
     zero = torch.zeros_like(hyper.lr)
     lr, m = hyper.lr, hyper.momentum
-    g_over_t = lr * advantage  # lr G = g_over_t / T
+    g_lr = lr * advantage  # lr G = g_lr / T
+    per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0
     if rule.optimizer == "sgd":
-        if rule.weight_decay and rule.momentum:
-            return inf, inf
-        per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0
-        return zero, g_over_t * per_momentum
+        return zero, g_lr * per_momentum
     if rule.optimizer == "adam":
         ratio = hyper.beta1**2 / hyper.beta2
         normalised = lr / torch.sqrt((1.0 - hyper.beta2) * (1.0 - ratio))
         if rule.weight_decay:
-            return torch.where(ratio < 1, normalised, inf), zero
-        by_eps = g_over_t / hyper.eps
-        return torch.where(ratio < 1, normalised, zero), torch.where(ratio < 1, zero, by_eps)
-    per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0
+            return torch.where(ratio < 1, normalised, torch.inf), zero
+        return torch.where(ratio < 1, normalised, zero), torch.where(ratio < 1, zero, g_lr / hyper.eps)
     if rule.centered:
-        if rule.weight_decay:
-            return inf, inf
-        return zero, g_over_t / hyper.eps * per_momentum
+        return (torch.full_like(lr, torch.inf), zero) if rule.weight_decay else (zero, g_lr / hyper.eps * per_momentum)
     return lr / torch.sqrt(1.0 - hyper.alpha) * per_momentum, zero
 
 
+def sgd_decay_limit(rule, hyper) -> torch.Tensor:
+    """The largest stable lr x (1 - dampening) x weight_decay of SGD (B,): the weight-decay term
+    alone is a linear recurrence; plain 2, heavy ball 2 (1 + m), Nesterov 2 (1 + m) / (1 + 2m)."""
+    m = hyper.momentum if rule.momentum else torch.zeros_like(hyper.momentum)
+    if rule.nesterov:
+        return 2 * (1 + m) / (1 + 2 * m)
+    return 2 * (1 + m)
+
+
 def check_run_bound(rule, hyper, temperature, init_weights, advantage, n_steps: int, dtype) -> None:
-    """Refuse settings whose weights could overflow: |w / T| <= (|w0| + n_steps |dw|) / T must stay
-    below SAFE_LOGIT[dtype]. The error gives the smallest temperature that is safe for that bandit."""
-    a, b = step_bound(rule, hyper, 1.0 / temperature, advantage)
-    w0 = rowwise(lambda w: w.abs().amax(dim=1), init_weights, n_bandits=init_weights.shape[0])
-    logit = (w0 + n_steps * (a + b / temperature)) / temperature
-    limit = SAFE_LOGIT[dtype]
-    bad = ~(logit < limit) & torch.isfinite(a) & torch.isfinite(b)
-    if bool(bad.any()):
-        i = int(bad.nonzero()[0])
-        c1, c2 = float(w0[i] + n_steps * a[i]), float(n_steps * b[i])  # limit T^2 - c1 T - c2 = 0
-        t_min = (c1 + math.sqrt(c1 * c1 + 4 * limit * c2)) / (2 * limit)
-        raise ValueError(
-            f"temperature {temperature[i].item():.3g} is too small for lr {hyper.lr[i].item():.3g} over {n_steps:,} "
-            f"steps: the weights could overflow {dtype_name(dtype)} (|w / T| up to {float(logit[i]):.3g}); "
-            f"temperature must be >= {t_min:.3g} here (the policy is already greedy long before)"
-        )
-    if rule.optimizer == "sgd" and rule.weight_decay and not rule.momentum:
-        unstable = hyper.lr * hyper.weight_decay >= 2
+    """Refuse settings whose numbers could overflow before any work: the weights (|w / T| <=
+    (|w0| + n_steps |dw|) / T must stay below SAFE_LOGIT[dtype]), the squared gradients of Adam and
+    RMSprop, and SGD's weight decay outside its stable region. Errors say what range works."""
+    name = dtype_name(dtype)
+    if rule.optimizer == "sgd" and rule.weight_decay:
+        damped = torch.where(hyper.momentum > 0, 1 - hyper.dampening, 1.0) if rule.momentum else 1.0
+        limit = sgd_decay_limit(rule, hyper)
+        unstable = ~(hyper.lr * damped * hyper.weight_decay < limit)
         if bool(unstable.any()):
             i = int(unstable.nonzero()[0])
             raise ValueError(
                 f"weight_decay {hyper.weight_decay[i].item():.3g} with lr {hyper.lr[i].item():.3g}: SGD diverges "
-                "when lr * weight_decay >= 2; weight_decay must be < 2 / lr"
+                f"when lr * weight_decay >= {float(limit[i]):.3g} (this momentum); weight_decay must be smaller"
+            )
+    a, b = step_bound(rule, hyper, advantage)
+    w0 = rowwise(lambda w: w.abs().amax(dim=1), init_weights, n_bandits=init_weights.shape[0])
+    w_max = w0 + n_steps * (a + b / temperature)
+    logit = w_max / temperature
+    bad = ~(logit < SAFE_LOGIT[dtype]) & torch.isfinite(a) & torch.isfinite(b)
+    if bool(bad.any()):
+        i = int(bad.nonzero()[0])
+        limit = SAFE_LOGIT[dtype]
+        c1, c2 = float(w0[i] + n_steps * a[i]), float(n_steps * b[i])  # limit T^2 - c1 T - c2 = 0
+        t_min = (c1 + math.sqrt(c1 * c1 + 4 * limit * c2)) / (2 * limit)
+        raise ValueError(
+            f"temperature {temperature[i].item():.3g} is too small for lr {hyper.lr[i].item():.3g} over {n_steps:,} "
+            f"steps: the weights could overflow {name} (|w / T| up to {float(logit[i]):.3g}); "
+            f"temperature must be >= {t_min:.3g} here (the policy is already greedy long before)"
+        )
+    if rule.optimizer != "sgd":  # g * g must stay finite: |g| <= A / T + weight_decay |w|
+        g_max = advantage / temperature + (hyper.weight_decay * w_max if rule.weight_decay else 0.0)
+        limit = math.sqrt(SAFE_LOGIT[dtype])
+        bad = ~(g_max < limit)
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0])
+            raise ValueError(
+                f"{rule.optimizer} at temperature {temperature[i].item():.3g}"
+                + (f", weight_decay {hyper.weight_decay[i].item():.3g}" if rule.weight_decay else "")
+                + f": the squared gradient (up to ({float(g_max[i]):.3g})^2) would overflow {name}; temperature "
+                f"must be >= {float(advantage[i]) / limit:.3g} (and weight_decay x |w| below {limit:.3g})"
             )

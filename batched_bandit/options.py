@@ -189,6 +189,7 @@ def check_numerics(setup: Setup, n_episodes: int, steps_per_episode: int, dtype:
     checks.check_representable("lr", b.hyper.lr, dtype, nonzero=True)
     checks.check_representable("eps", b.hyper.eps, dtype, nonzero=True)
     checks.check_representable("lr / temperature", b.hyper.lr * b.inv_temperature, dtype)
+    checks.check_representable("weight_decay", b.hyper.weight_decay, dtype)
     checks.check_representable(checks_name(setup.model), setup.params, dtype)
     for name, values in (("reward_values", b.win), ("reward_values", b.loss), ("reward_sd", b.reward_sd)):
         checks.check_representable(name, values, dtype)

@@ -46,6 +46,8 @@ BAD = [
     (dict(init_weights=float("inf")), ValueError, "init_weights must be finite"),
     (dict(init_weights="0"), TypeError, "init_weights must be a number"),
     (dict(temperature=1e-30), ValueError, "temperature 1e-30 is too small for lr 0.01"),
+    (dict(temperature=1e-30, optimizer="adam"), ValueError, "the squared gradient .* would overflow float32"),
+    (dict(momentum=0.9, weight_decay=100.0, lr=0.1), ValueError, "SGD diverges when lr \\* weight_decay >= 3.8"),
     (dict(lr=1e-300), ValueError, "lr = 1e-300 underflows in float32"),
     (dict(arms=(0.0, 1e300)), ValueError, "arms = 1e\\+300 overflows in float32"),
     (dict(steps_per_episode=2**25), ValueError, "steps_per_episode x the largest |reward| must be <= 16777216"),
@@ -75,7 +77,7 @@ def test_float64_accepts_what_float32_cannot_hold():
 
 def test_extremes_that_are_accepted_give_finite_results():
     """The checks' bound is sufficient, not loose: just above it the runs are finite."""
-    for options in (dict(temperature=1e-15), dict(temperature=1e-30, optimizer="adam"),
+    for options in (dict(temperature=1e-15), dict(temperature=1e-17, optimizer="adam"),
                     dict(temperature=1e-3, lr=5.0, optimizer="rmsprop", centered=True, momentum=0.5),
                     dict(temperature=1e30, lr=1e-30), dict(weight_decay=199.0, lr=0.01)):  # fmt: skip
         out = run_batch(50, n_episodes=2, steps_per_episode=100, **options)
