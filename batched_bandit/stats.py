@@ -72,3 +72,45 @@ def chi_square_homogeneity(table) -> tuple[float, int, float]:
     )
     df = (len(rows) - 1) * (len(cols) - 1)
     return stat, df, chi_square_sf(stat, df) if df > 0 else 1.0
+
+
+def binomial_cdf_half(k: int, n: int) -> float:
+    """P(X <= k) for X ~ Binomial(n, 1/2), exactly summed in log space (no scipy)."""
+    if k < 0:
+        return 0.0
+    if k >= n:
+        return 1.0
+    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(k + 1)]
+    top = max(log_terms)
+    return min(1.0, math.exp(top + math.log(sum(math.exp(t - top) for t in log_terms)) - n * math.log(2)))
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar test of paired binary outcomes: b pairs where only A succeeds, c where
+    only B does; p = min(1, 2 P(X <= min(b, c))), X ~ Binomial(b + c, 1/2). 1 when b = c = 0."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    return min(1.0, 2.0 * binomial_cdf_half(min(b, c), n))
+
+
+def paired_difference_interval(a: int, b: int, c: int, d: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval of p_A - p_B for paired binary outcomes: Agresti & Min's (2005) adjusted Wald
+    interval (0.5 added to each cell), good coverage without degenerating when b = c = 0.
+    a: both succeed, b: only A, c: only B, d: neither."""
+    n = a + b + c + d + 2.0
+    b, c = b + 0.5, c + 0.5
+    diff = (b - c) / n
+    half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(max(0.0, (b + c) - (b - c) ** 2 / n)) / n
+    return max(-1.0, diff - half), min(1.0, diff + half)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error), in the input order."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * m, 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
