@@ -138,7 +138,8 @@ def _success_vs_temperature(rows: list[dict], about: str):
             (line,) = ax.plot(t, [r["success_rate"] for r in mine], marker="o", ms=3, label=f"lr = {lr:g}")
             low, high = [r["ci_low"] for r in mine], [r["ci_high"] for r in mine]
             ax.fill_between(t, low, high, color=line.get_color(), alpha=0.2)
-        _temperature_panel(ax, _panel_title(problem, _problem_keys(rows)), "success rate (last episode's top arm is the best)")
+        title = _panel_title(problem, _problem_keys(rows))
+        _temperature_panel(ax, title, "success rate (last episode's top arm is the best)")
     return fig
 
 
@@ -167,7 +168,8 @@ def _p_best_vs_temperature(rows: list[dict], about: str):
             ax.fill_between(t, low, high, color=line.get_color(), alpha=0.15)
         n_arms = next(r["n_arms"] for r in rows if _problem(r, _problem_keys(rows)) == problem)
         ax.axhline(1 / n_arms, color="grey", lw=0.8, ls=":", label="1 / K (uniform policy)")
-        _temperature_panel(ax, _panel_title(problem, _problem_keys(rows)), "P(best arm) after the last step (mean over bandits)")
+        title = _panel_title(problem, _problem_keys(rows))
+        _temperature_panel(ax, title, "P(best arm) after the last step (mean over bandits)")
     return fig
 
 

@@ -113,7 +113,7 @@ def step_uniforms(
     return draws.view(2 * n_pairs, 2, n_bandits)[offset : offset + n_steps]
 
 
-PROBLEM_COUNTER = MASK32  # counter word c1 of problem draws: the step stream's c1 (the high half of t // 2) never gets there
+PROBLEM_COUNTER = MASK32  # counter word c1 of problem draws; the steps' c1 (t // 2 >> 32) never gets there
 
 
 def problem_uniforms(seed: int, bandit_ids: torch.Tensor, n_values: int) -> torch.Tensor:

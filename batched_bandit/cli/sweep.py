@@ -98,7 +98,7 @@ def axes_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
         if name in args.log or flag.lstrip("-") in args.log:
             text = text if text.endswith(":log") or ":" not in text else f"{text}:log"
         axes[name] = parse_axis(flag, text, integer=name in COUNTS)
-    for flag, (name, _) in CHOICE_AXES.items():
+    for name, _ in CHOICE_AXES.values():
         if getattr(args, name) is not None:
             axes[name] = getattr(args, name).split(",")
     for flag, name in BOOL_AXES.items():
