@@ -117,7 +117,7 @@ def commits(tmp: Path, n_commits: int, n_settings: int, n_episodes: int) -> None
     seconds = time.perf_counter() - start
     store.close()
     print(f"\n## store commits: {n_commits} tasks of {n_settings} settings x {n_episodes} episodes, "
-          "WAL, synchronous = FULL")  # fmt: skip
+          "WAL, synchronous = NORMAL")  # fmt: skip
     print(f"{n_commits / seconds:.0f} commits/s ({1000 * seconds / n_commits:.2f} ms per commit, "
           f"{n_commits * n_settings / seconds:.0f} (setting, block) rows/s)")  # fmt: skip
 

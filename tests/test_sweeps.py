@@ -39,6 +39,23 @@ class Reversed(InProcess):
             super().run([job], on_result, on_steps)
 
 
+class Interrupted(InProcess):
+    """Ctrl-C after ``after`` committed tasks."""
+
+    def __init__(self, after):
+        super().__init__(fuse_elements=1)
+        self.left = after
+
+    def run(self, jobs, on_result, on_steps=None):
+        def commit_then_count(job, result):
+            on_result(job, result)
+            self.left -= 1
+            if self.left == 0:
+                raise KeyboardInterrupt
+
+        super().run(jobs, commit_then_count, on_steps)
+
+
 # --- rows, curves and the read API --------------------------------------------------------------
 
 
@@ -196,6 +213,11 @@ def test_precision_gives_each_setting_the_bandits_it_needs(tmp_path):
     assert rows[0.01]["n"] > rows[1.0]["n"]
     sweep(tmp_path / "b", **axes, executor=Reversed())
     assert exports(tmp_path / "a") == exports(tmp_path / "b")
+    for after in (1, 4):  # interrupted in the first stage, then in a later one
+        with pytest.raises(KeyboardInterrupt):
+            sweep(tmp_path / f"stopped{after}", **axes, executor=Interrupted(after))
+        assert sweep(tmp_path / f"stopped{after}", **axes).tasks_computed == result.tasks_total - after
+        assert exports(tmp_path / f"stopped{after}") == exports(tmp_path / "a")
     with pytest.raises(ValueError, match="max_bandits applies with a precision target only"):
         sweep(tmp_path / "c", temperature=1.0, max_bandits=10)
 
