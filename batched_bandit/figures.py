@@ -1,18 +1,18 @@
 """Figures of a sweep folder, drawn with matplotlib (optional: ``pip install 'batched_bandit[plot]'``).
 
-Drawn from ``results.csv``, ``curves.csv`` and ``spec.json`` alone, so a resumed sweep gets the
-same figures as an uninterrupted one. Uses matplotlib's object API (``Figure``, no pyplot): the
-caller's backend and open figures are left alone.
+Drawn from the folder's exports ``results.csv`` and ``curves.csv`` alone (a public file format:
+this module imports nothing of the study layer), so a resumed sweep gets the same figures as an
+uninterrupted one. A panel per problem and rule (every setting column but temperature and lr), a
+line per lr. Uses matplotlib's object API (``Figure``, no pyplot): the caller's backend and open
+figures are left alone.
 """
 
 from __future__ import annotations
 
-import json
+import csv
 import math
 import os
 from pathlib import Path
-
-from .sweeps import SPEC, read_curves, read_results
 
 INSTALL_HINT = "pip install 'batched_bandit[plot]'"
 SUCCESS_FIGURE = "success_vs_temperature.png"
@@ -31,12 +31,14 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def plot_sweep(out: str | os.PathLike) -> list[Path]:
-    """Write the three PNG figures of a sweep folder; returns their paths."""
+def plot_sweep(out: str | os.PathLike, note: str | None = None) -> list[Path]:
+    """Write the three PNG figures of a sweep folder; returns their paths. ``note`` (e.g. the seed)
+    is added to each figure's title."""
     folder = Path(out)
-    rows, curves = read_results(folder), read_curves(folder)
-    spec = json.loads((folder / SPEC).read_text())
-    about = f"{rows[0]['n']:,} bandits per setting, seed {spec['seed']}"
+    rows, curves = read_table(folder / "results.csv"), read_table(folder / "curves.csv")
+    counts = sorted({r["n"] for r in rows})
+    about = f"{counts[0]:,}" + (f"..{counts[-1]:,}" if len(counts) > 1 else "") + " bandits per setting"
+    about += f", {note}" if note else ""
     return [
         _save(_success_vs_temperature(rows, about), folder / SUCCESS_FIGURE),
         _save(_p_best_vs_temperature(rows, about), folder / P_BEST_FIGURE),
@@ -44,15 +46,66 @@ def plot_sweep(out: str | os.PathLike) -> list[Path]:
     ]
 
 
+MODELS = ("arms", "win_prob", "means")
+NOT_SETTING = {"setting", "temperature", "lr", "n_arms", "lr_over_T2"}  # and the statistics from "n" on
+
+
+def read_table(path: Path) -> list[dict]:
+    """A CSV export as dicts: numbers parsed, arm vectors as tuples, empty cells as None."""
+    with open(path, newline="") as f:
+        return [{k: _parse(k, v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _parse(name: str, text: str):
+    if text == "":
+        return None
+    if text in ("True", "False"):
+        return text == "True"
+    if "," in text or name in MODELS:
+        try:
+            return tuple(float(x) for x in text.split(","))
+        except ValueError:
+            return text  # a distribution of random problems, "normal:4:0.0:1.0"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _problem_keys(rows: list[dict]) -> list[str]:
+    """The setting columns that make a panel: all but temperature and lr."""
+    keys = list(rows[0])
+    return [k for k in keys[: keys.index("n_arms")] if k not in NOT_SETTING]
+
+
+def _problem(row: dict, keys: list[str]) -> tuple:
+    return tuple(row[k] for k in keys)
+
+
 def _problems(rows: list[dict]) -> list[tuple]:
-    """The (arms, n_episodes, steps_per_episode) of the sweep, in row order: one panel each."""
-    return list(dict.fromkeys((r["arms"], r["n_episodes"], r["steps_per_episode"]) for r in rows))
+    """The problems and rules of the sweep, in row order: one panel each."""
+    keys = _problem_keys(rows)
+    return list(dict.fromkeys(_problem(r, keys) for r in rows))
 
 
-def _panel_title(problem: tuple) -> str:
-    arms, n_episodes, steps = problem
-    values = ", ".join(f"{a:g}" for a in arms)
-    return f"arms ({values}); {n_episodes} episodes x {steps} steps"
+def _panel_title(problem: tuple, keys: list[str]) -> str:
+    values = dict(zip(keys, problem))
+    parts = []
+    for model in MODELS:
+        if model in values:
+            v = values[model]
+            parts.append(f"{model} ({', '.join(f'{a:g}' for a in v)})" if isinstance(v, tuple) else f"{model} {v}")
+    parts.append(f"{values['n_episodes']} episodes x {values['steps_per_episode']} steps")
+    parts += [f"{k} {_text(v)}" for k, v in values.items() if k not in (*MODELS, "n_episodes", "steps_per_episode")
+              and v is not None]  # fmt: skip
+    return "; ".join(parts)
+
+
+def _text(value) -> str:
+    return ",".join(f"{a:g}" for a in value) if isinstance(value, tuple) else f"{value:g}" if isinstance(
+        value, float) else str(value)  # fmt: skip
 
 
 def _panels(n_panels: int, title: str):
@@ -70,7 +123,8 @@ def _panels(n_panels: int, title: str):
 
 def _by_lr(rows: list[dict], problem: tuple):
     """{lr: rows of this problem sorted by temperature}."""
-    mine = [r for r in rows if (r["arms"], r["n_episodes"], r["steps_per_episode"]) == problem]
+    keys = _problem_keys(rows)
+    mine = [r for r in rows if _problem(r, keys) == problem]
     lrs = sorted({r["lr"] for r in mine})
     return {lr: sorted((r for r in mine if r["lr"] == lr), key=lambda r: r["temperature"]) for lr in lrs}
 
@@ -84,17 +138,18 @@ def _success_vs_temperature(rows: list[dict], about: str):
             (line,) = ax.plot(t, [r["success_rate"] for r in mine], marker="o", ms=3, label=f"lr = {lr:g}")
             low, high = [r["ci_low"] for r in mine], [r["ci_high"] for r in mine]
             ax.fill_between(t, low, high, color=line.get_color(), alpha=0.2)
-        _temperature_panel(ax, problem, "success rate (last episode's top arm is the best)")
+        title = _panel_title(problem, _problem_keys(rows))
+        _temperature_panel(ax, title, "success rate (last episode's top arm is the best)")
     return fig
 
 
-def _temperature_panel(ax, problem, ylabel: str) -> None:
+def _temperature_panel(ax, title: str, ylabel: str) -> None:
     """Axes of a panel against temperature: log T, a probability on y, title, grid, legend."""
     ax.set_xscale("log")
     ax.set_ylim(0, 1)
     ax.set_xlabel("softmax temperature T (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_title(_panel_title(problem), fontsize="medium")
+    ax.set_title(title, fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")
 
@@ -111,8 +166,10 @@ def _p_best_vs_temperature(rows: list[dict], about: str):
             low = [max(0.0, m - s) for m, s in zip(mean, sd)]
             high = [min(1.0, m + s) for m, s in zip(mean, sd)]
             ax.fill_between(t, low, high, color=line.get_color(), alpha=0.15)
-        ax.axhline(1 / len(problem[0]), color="grey", lw=0.8, ls=":", label="1 / K (uniform policy)")
-        _temperature_panel(ax, problem, "P(best arm) after the last step (mean over bandits)")
+        n_arms = next(r["n_arms"] for r in rows if _problem(r, _problem_keys(rows)) == problem)
+        ax.axhline(1 / n_arms, color="grey", lw=0.8, ls=":", label="1 / K (uniform policy)")
+        title = _panel_title(problem, _problem_keys(rows))
+        _temperature_panel(ax, title, "P(best arm) after the last step (mean over bandits)")
     return fig
 
 
@@ -128,8 +185,8 @@ def _learning_curves(rows: list[dict], curves: list[dict], about: str):
     chosen = [mine[i] for i in picks]
     fig = Figure(figsize=(13, 4.8), layout="constrained")
     success_ax, p_ax = fig.subplots(1, 2)
-    fig.suptitle(f"Learning curves: lr = {lr:g}, {_panel_title(problem)}\n{about}")
-    steps = problem[2]
+    fig.suptitle(f"Learning curves: lr = {lr:g}, {_panel_title(problem, _problem_keys(rows))}\n{about}")
+    steps = mine[0]["steps_per_episode"]
     for row in chosen:
         points = [c for c in curves if c["setting"] == row["setting"]]
         episodes = [c["episode"] for c in points]

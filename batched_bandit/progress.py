@@ -40,6 +40,13 @@ class Bar:
             self._line()
             self.next_line = time.monotonic() + self.every
 
+    def set_total(self, total: int) -> None:
+        """A new total, for work planned in stages (a precision-targeted sweep)."""
+        self.total = total
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.refresh()
+
     def set_description(self, desc: str) -> None:
         self.desc = desc
         if self.bar is not None:

@@ -112,3 +112,27 @@ def step_uniforms(
     # (P, 4, B) -> (2P, 2, B): row 2p holds words 0, 1 of pair p, row 2p + 1 words 2, 3.
     offset = t_start - 2 * first_pair
     return draws.view(2 * n_pairs, 2, n_bandits)[offset : offset + n_steps]
+
+
+PROBLEM_COUNTER = MASK32  # counter word c1 of problem draws; the steps' c1 (t // 2 >> 32) never gets there
+
+
+def problem_uniforms(seed: int, bandit_ids: torch.Tensor, n_values: int) -> torch.Tensor:
+    """``n_values`` uniforms per bandit for drawing its problem (random arms), disjoint from the steps.
+
+    bandit_ids: (B,) int64 -> (B, n_values) float64 in (0, 1), on the grid (k + 1/2) 2**-52. Value
+    ``i`` of bandit ``g`` is a function of (seed, g, i) alone: Philox with key ``seed`` and counter
+    ``(i // 2, 0xFFFFFFFF, g)``, two 32-bit words per value. The steps use counter ``(t // 2 mod
+    2**32, t // 2 >> 32, g)``, which reaches c1 = 0xFFFFFFFF only after 2**65 steps, so a bandit's
+    problem and its trajectory never share a random number.
+    """
+    ids = bandit_ids.to(torch.int64).reshape(1, -1)
+    blocks = torch.arange((n_values + 1) // 2, dtype=torch.int64)[:, None]
+    c1 = torch.full_like(blocks, PROBLEM_COUNTER)
+    words = philox4x32(blocks, c1, ids & MASK32, ids >> 32, seed & MASK32, seed >> 32)
+    # 52 bits from two words (26 high bits of each), then the midpoint of the 2**-52 grid cell:
+    # k + 1/2 is exact in float64 for k < 2**52, so a value is never 0 or 1 (finite normal deviates)
+    first = ((words[0] >> 6) << 26 | (words[1] >> 6)).double()
+    second = ((words[2] >> 6) << 26 | (words[3] >> 6)).double()
+    k = torch.stack([first, second], dim=1).reshape(-1, ids.shape[1])[:n_values]  # (n_values, B)
+    return ((k + 0.5) * 2.0**-52).T.contiguous()

@@ -5,7 +5,6 @@ import pytest
 
 from batched_bandit import figures, sweep
 from batched_bandit.cli import main
-from batched_bandit.sweeps import read_curves, read_results
 
 SMALL = dict(n_episodes=3, steps_per_episode=30, n_bandits=60)
 TEMPERATURES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -35,7 +34,7 @@ def test_figure_files_are_valid_pngs(swept):
 
 
 def test_success_figure_has_a_log_temperature_axis_a_band_and_a_line_per_lr(swept):
-    rows = read_results(swept.out)
+    rows = figures.read_table(swept.out / "results.csv")
     fig = figures._success_vs_temperature(rows, "about")
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == len(ARMS)  # one panel per arm vector (and horizon)
@@ -56,7 +55,9 @@ def test_success_figure_has_a_log_temperature_axis_a_band_and_a_line_per_lr(swep
 
 
 def test_learning_curves_for_a_few_temperatures(swept):
-    fig = figures._learning_curves(read_results(swept.out), read_curves(swept.out), "about")
+    fig = figures._learning_curves(
+        figures.read_table(swept.out / "results.csv"), figures.read_table(swept.out / "curves.csv"), "about"
+    )
     success_ax, p_ax = fig.axes
     labels = [line.get_label() for line in success_ax.get_lines()]
     assert len(labels) == figures.MAX_CURVES
@@ -71,9 +72,19 @@ def test_without_matplotlib_the_tables_are_written_and_figures_skipped(tmp_path,
     with pytest.warns(UserWarning, match=hint):
         result = sweep(tmp_path / "py", temperature=[0.1, 1.0], **SMALL)
     assert result.figures == [] and "pip install" in result.figures_skipped
-    assert {p.name for p in (tmp_path / "py").iterdir()} == {"spec.json", "results.csv", "curves.csv", "meta.json"}
+    assert {p.name for p in (tmp_path / "py").iterdir()} == {"study.sqlite", "results.csv", "curves.csv", "meta.json"}
     args = ["sweep", "--out", str(tmp_path / "cli"), "--n-bandits", "20", "--episodes", "1", "--steps", "10"]
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "figures skipped: matplotlib is not installed; to get figures: pip install 'batched_bandit[plot]'" in err
     assert (tmp_path / "cli" / "results.csv").exists()
+
+
+def test_panels_follow_the_rule_axes(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = sweep(tmp_path, temperature=[0.1, 1.0], optimizer=["sgd", "adam"], n_episodes=1, steps_per_episode=20,
+                   n_bandits=30, backend="torch")  # fmt: skip
+    fig = figures._success_vs_temperature(figures.read_table(tmp_path / "results.csv"), "about")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(titles) == 2 and "optimizer sgd" in titles[0] and "optimizer adam" in titles[1]
+    assert len(result.figures) == 3

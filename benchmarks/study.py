@@ -1,0 +1,171 @@
+"""The study layer's costs, side by side in one run (issue 10): sweep-layer overhead in process,
+a 2-worker LocalCluster against the in-process engine, per-task overhead, store commits/s, and
+the bandit-steps precision targeting saves.
+
+    python benchmarks/study.py                 # everything (about 5 minutes on a 2-core machine)
+    python benchmarks/study.py --only overhead dask tasks commits precision --repeats 3
+
+The temperature sweep is the README's: 25 temperatures (0.01..100, log), seed arms, lr 0.01,
+50 x 1,000 steps, 10,000 bandits per setting. Medians of --repeats where a case is repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from batched_bandit import run_batch, sweep
+from batched_bandit.study import InProcess, dask_client
+from batched_bandit.study.plan import Task
+from batched_bandit.study.store import Store
+from batched_bandit.study.task import HISTOGRAM_BINS
+
+TEMPERATURES = np.geomspace(0.01, 100, 25)
+
+
+def last_call(folder: Path) -> dict:
+    return json.loads((folder / "meta.json").read_text())["calls"][-1]
+
+
+def overhead(repeats: int, tmp: Path) -> None:
+    """In-process: the sweep layer's share of the engine's time (both from the call's record)."""
+    print("## sweep layer overhead, in process: 25 temperatures x 10,000 bandits x 50 x 1,000 steps")
+    print("| repeat | total s | engine s | sweep layer s | layer / engine | figures s |")
+    print("|---|---|---|---|---|---|")
+    for i in range(repeats):
+        out = tmp / f"overhead{i}"
+        result = sweep(out, temperature=TEMPERATURES, n_bandits=10000)
+        call = last_call(out)
+        share = call["sweep_layer_s"] / call["engine_s"]
+        print(f"| {i} | {call['total_s']:.2f} | {call['engine_s']:.2f} | {call['sweep_layer_s']:.3f} | {share:.2%} | "
+              f"{call.get('figures_s', 0):.2f} |")  # fmt: skip
+        assert len(result.rows) == 25
+
+
+def dask_throughput(repeats: int, tmp: Path, workers: int) -> None:
+    """The same >= 30 s sweep in process and on a LocalCluster of ``workers`` one-thread processes."""
+    axes = dict(temperature=TEMPERATURES, n_bandits=10000, figures=False)
+    client = dask_client(workers=workers)
+    client.run(lambda: run_batch(64, n_episodes=1, steps_per_episode=10))  # workers load the engine once
+    print(f"\n## LocalCluster of {workers} worker processes (1 thread each) vs in process, same sweep")
+    print("| repeat | in-process wall s | in-process engine s | cluster wall s | cluster / in-process engine "
+          "throughput | cluster / in-process wall |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    try:
+        for i in range(repeats):
+            sweep(tmp / f"local{i}", **axes)
+            local = last_call(tmp / f"local{i}")
+            sweep(tmp / f"dask{i}", client=client, **axes)
+            remote = last_call(tmp / f"dask{i}")
+            same = all((tmp / f"local{i}" / f).read_bytes() == (tmp / f"dask{i}" / f).read_bytes()
+                       for f in ("results.csv", "curves.csv"))  # fmt: skip
+            print(f"| {i} | {local['total_s']:.2f} | {local['engine_s']:.2f} | {remote['total_s']:.2f} | "
+                  f"{local['engine_s'] / remote['total_s']:.1%} | {local['total_s'] / remote['total_s']:.1%} |"
+                  + ("" if same else " FILES DIFFER"))  # fmt: skip
+    finally:
+        client.close()
+        client.cluster.close()
+
+
+def task_overhead(tmp: Path, workers: int, n_tasks: int) -> None:
+    """Per-task cost of tiny tasks (one setting, 8 bandits, 10 steps): in process unfused and on Dask."""
+    axes = dict(temperature=10.0, n_bandits=8 * n_tasks, block_bandits=8, n_episodes=1, steps_per_episode=10,
+                figures=False)  # fmt: skip
+    client = dask_client(workers=workers)
+    client.run(lambda: run_batch(64, n_episodes=1, steps_per_episode=10))
+    print(f"\n## per-task overhead: {n_tasks} tasks of 8 bandits x 10 steps (the engine's share is negligible)")
+    print("| executor | wall s | ms per task | engine ms per task |")
+    print("|---|---|---|---|")
+    try:
+        for name, kwargs in (("in-process, one task per engine call", {"executor": InProcess(fuse_elements=1)}),
+                             (f"dask, {workers} workers", {"client": client})):  # fmt: skip
+            out = tmp / f"tasks-{name[:4]}"
+            start = time.perf_counter()
+            sweep(out, **axes, **kwargs)
+            wall = time.perf_counter() - start
+            call = last_call(out)
+            print(f"| {name} | {wall:.2f} | {1000 * wall / n_tasks:.2f} | {1000 * call['engine_s'] / n_tasks:.3f} |")
+    finally:
+        client.close()
+        client.cluster.close()
+
+
+def commits(tmp: Path, n_commits: int, n_settings: int, n_episodes: int) -> None:
+    """Store.commit of a task of ``n_settings`` settings (E episodes, K = 4, 1,024 bandits) in a loop."""
+    store = Store.open(tmp / "commits", {"format": "bench"}, [{} for _ in range(n_settings)])
+    tasks = [Task(f"b{b}:s0-{n_settings - 1}", 0, 0, b, tuple(range(n_settings))) for b in range(n_commits)]
+    store.plan(tasks)
+    rng = np.random.default_rng(0)
+    stats = {
+        "n": 1024, "successes": rng.integers(0, 1024, n_episodes), "p_best_sum": rng.random(n_episodes),
+        "p_best_sq": rng.random(n_episodes), "regret_sum": rng.random(n_episodes), "regret_sq": rng.random(n_episodes),
+        "locked": np.array([1, 2, 3]), "p_best_hist": np.arange(HISTOGRAM_BINS), "last_rewards": rng.random(4),
+        "verdicts": bytes(128),
+    }  # fmt: skip
+    result = {"stats": dict.fromkeys(range(n_settings), stats), "backend": "cpu", "device": "cpu", "engine_s": 1.0}
+    start = time.perf_counter()
+    for task in tasks:
+        store.commit(task.key, task.block, result)
+    seconds = time.perf_counter() - start
+    store.close()
+    print(f"\n## store commits: {n_commits} tasks of {n_settings} settings x {n_episodes} episodes, "
+          "WAL, synchronous = NORMAL")  # fmt: skip
+    print(f"{n_commits / seconds:.0f} commits/s ({1000 * seconds / n_commits:.2f} ms per commit, "
+          f"{n_commits * n_settings / seconds:.0f} (setting, block) rows/s)")  # fmt: skip
+
+
+def precision(tmp: Path, eps: float) -> None:
+    """Bandit-steps with precision=eps against the fixed n that reaches the same worst half-width."""
+    out = tmp / "precision"
+    result = sweep(out, temperature=TEMPERATURES, n_bandits=1024, precision=eps, max_bandits=200_000, figures=False)
+    rows = result.rows
+    steps = 50 * 1000
+    worst = max(r["ci_half_width"] for r in rows)
+    n_max = max(r["n"] for r in rows)
+    targeted = sum(r["n"] for r in rows) * steps
+    fixed = len(rows) * n_max * steps
+    print(f"\n## precision targeting, eps = {eps}: 25 temperatures, success {min(r['success_rate'] for r in rows):.3f}"
+          f"..{max(r['success_rate'] for r in rows):.3f}")  # fmt: skip
+    print("| T | success rate | n | 95% half-width |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['temperature']:.4g} | {r['success_rate']:.4f} | {r['n']:,} | {r['ci_half_width']:.5f} |")
+    print(f"targeted: {targeted:.3g} bandit-steps; fixed n = {n_max:,} for every setting (the same worst half-width "
+          f"{worst:.5f}): {fixed:.3g}; saving {1 - targeted / fixed:.1%} ({fixed / targeted:.2f}x fewer); "
+          f"wall {last_call(out)['total_s']:.1f} s")  # fmt: skip
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", default=["overhead", "dask", "tasks", "commits", "precision"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--eps", type=float, default=0.005)
+    args = parser.parse_args(argv)
+    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__} ({torch.get_num_threads()} "
+          f"threads), python {sys.version.split()[0]}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        run_batch(64, n_episodes=1, steps_per_episode=10)  # the fused engine's one-off build
+        if "overhead" in args.only:
+            overhead(args.repeats, tmp)
+        if "dask" in args.only:
+            dask_throughput(args.repeats, tmp, args.workers)
+        if "tasks" in args.only:
+            task_overhead(tmp, args.workers, 500)
+        if "commits" in args.only:
+            commits(tmp, 1000, 25, 50)
+        if "precision" in args.only:
+            precision(tmp, args.eps)
+
+
+if __name__ == "__main__":
+    main()
