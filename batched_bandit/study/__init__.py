@@ -1,0 +1,19 @@
+"""Studies: grids of settings over many bandits, planned as tasks, stored, run anywhere.
+
+Four rooms (python-adaptive, Dask, SQLite): the grid and its axes (axes.py, with random problems
+in problems.py); the plan of idempotent tasks (plan.py); executors that run them (executors.py,
+task.py: in-process or Dask); the transactional store (store.py); the reduction to tables and
+the read API (tables.py). ``sweep`` (sweep.py) joins them.
+"""
+
+from .axes import AXES, Setting, grid
+from .executors import Dask, InProcess, dask_client
+from .problems import RandomArms, gap_arms, normal_arms, uniform_arms
+from .sweep import SweepResult, sweep
+from .tables import Study, load_curves, load_rows, load_verdicts
+from .tables import open_study as open  # noqa: A004  study.open(out), as sqlite3.connect or zarr.open
+
+__all__ = [
+    "AXES", "Dask", "InProcess", "RandomArms", "Setting", "Study", "SweepResult", "dask_client", "gap_arms", "grid",
+    "load_curves", "load_rows", "load_verdicts", "normal_arms", "open", "sweep", "uniform_arms",
+]  # fmt: skip

@@ -1,0 +1,103 @@
+"""Executors: where tasks run. They know jobs and results, nothing of the plan or the store.
+
+``run(jobs, on_result, on_steps)`` runs every job and calls ``on_result(job, result)`` in the
+calling thread as each finishes (in any order: the store and the tables do not depend on it), and
+``on_steps(n)`` with bandit-steps done.
+
+- ``InProcess``: this process, today's speed: consecutive jobs of one group run as one engine
+  batch (up to FUSE_ELEMENTS per-arm sums), so a sweep is still a batch axis.
+- ``Dask``: a ``distributed.Client`` (a LocalCluster, a running scheduler, dask-jobqueue on SLURM
+  or PBS). One future per job; a job ships a few hundred bytes and returns numpy arrays. A worker
+  that dies mid-task is survived: the scheduler reruns its tasks elsewhere, with identical results.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from .task import Job, run_job, run_jobs
+
+FUSE_ELEMENTS = 2**26  # bandits x episodes x arms of one in-process engine batch (int32 sums: 256 MiB)
+INSTALL_HINT = "pip install 'batched_bandit[dask]'"
+
+
+class InProcess:
+    """Run jobs here, consecutive jobs of one group fused into one engine batch."""
+
+    def __init__(self, fuse_elements: int = FUSE_ELEMENTS):
+        self.fuse_elements = fuse_elements
+
+    def describe(self) -> dict:
+        return {"executor": "in-process"}
+
+    def run(self, jobs: list[Job], on_result: Callable, on_steps: Callable[[int], None] | None = None) -> None:
+        for batch in self.batches(jobs):
+            for job, result in zip(batch, run_jobs(batch, on_progress=on_steps)):
+                on_result(job, result)
+
+    def batches(self, jobs: list[Job]):
+        """Runs of consecutive jobs with one group signature, at most fuse_elements each (>= 1 job)."""
+        batch, size = [], 0
+        for job in jobs:
+            elements = (job.hi - job.lo) * len(job.settings) * job.n_episodes * job.n_arms
+            if batch and (_signature(job) != _signature(batch[0]) or size + elements > self.fuse_elements):
+                yield batch
+                batch, size = [], 0
+            batch.append(job)
+            size += elements
+        if batch:
+            yield batch
+
+
+def _signature(job: Job) -> tuple:
+    return job.n_episodes, job.steps_per_episode, job.seed, job.dtype, job.device, job.backend, job.group
+
+
+class Dask:
+    """Run jobs on a Dask cluster through ``client`` (a ``distributed.Client``)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def describe(self) -> dict:
+        workers = self.client.scheduler_info().get("workers", {})
+        return {
+            "executor": "dask",
+            "scheduler": self.client.scheduler.address,
+            "workers": len(workers),
+            "worker_threads": sum(w.get("nthreads", 0) for w in workers.values()),
+        }
+
+    def run(self, jobs: list[Job], on_result: Callable, on_steps: Callable[[int], None] | None = None) -> None:
+        from distributed import as_completed
+
+        token = uuid.uuid4().hex[:8]  # a fresh key per call: a rerun must not reuse a finished future
+        futures = {
+            self.client.submit(run_job, job, key=f"batched_bandit-{job.key}-{token}", pure=False): job for job in jobs
+        }
+        try:
+            for future in as_completed(futures):
+                job = futures[future]
+                on_result(job, future.result())
+                future.release()
+                if on_steps is not None:
+                    on_steps(job.bandit_steps)
+        finally:
+            self.client.cancel([f for f in futures if not f.done()])
+
+
+def dask_client(scheduler: str | None = None, workers: int | None = None):
+    """A Client of a running scheduler (``scheduler`` address) or of a new LocalCluster of
+    ``workers`` processes with one thread each (the fused CPU engine then runs one thread per
+    worker). ValueError with the install hint when dask.distributed is missing."""
+    try:
+        import distributed
+    except ImportError:
+        raise ValueError(f"Dask executors need dask.distributed, which is not installed: {INSTALL_HINT}") from None
+    if scheduler is not None:
+        return distributed.Client(scheduler)
+    cluster = distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+    )
+    return distributed.Client(cluster)

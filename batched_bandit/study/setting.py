@@ -1,0 +1,85 @@
+"""A setting: one point of a study's grid, a frozen mapping axis -> value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .problems import RandomArms
+
+MODELS = {"arms": "threshold", "win_prob": "bernoulli", "means": "gaussian"}  # keyword -> reward model
+# the order of a setting's axes (axes.AXES, the grid's product order) and those that are no run_batch option
+ORDER = (
+    "n_episodes", "steps_per_episode", "arms", "win_prob", "means", "reward_values", "reward_sd", "optimizer",
+    "nesterov", "centered", "baseline", "baseline_decay", "momentum", "dampening", "weight_decay", "beta1", "beta2",
+    "eps", "alpha", "init_weights", "lr", "temperature",
+)  # fmt: skip
+AXES_ONLY = ("n_episodes", "steps_per_episode", "beta1", "beta2", "baseline", "baseline_decay")
+
+
+class Setting(Mapping):
+    """One point of the grid: a frozen mapping axis -> value (only the axes that apply to it).
+
+    Values are floats, ints, bools, strings, tuples (arm vectors, reward values) or RandomArms.
+    Axes read as attributes too: ``setting.temperature``, ``setting.arms``.
+    """
+
+    __slots__ = ("_items", "_map")
+
+    def __init__(self, items: Mapping):
+        self._items = tuple((k, items[k]) for k in ORDER if k in items)
+        self._map = dict(self._items)
+
+    def __getitem__(self, key):
+        return self._map[key]
+
+    def __iter__(self):
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Setting) and self._items == other._items
+
+    def __getattr__(self, name):
+        try:
+            return self._map[name]
+        except KeyError:
+            raise AttributeError(f"this setting has no axis {name!r}") from None
+
+    def __reduce__(self):
+        return Setting, (self._map,)
+
+    def __repr__(self) -> str:
+        return f"Setting({', '.join(f'{k}={v!r}' for k, v in self._items)})"
+
+    @property
+    def model_keyword(self) -> str:
+        """ "arms", "win_prob" or "means": the reward model's keyword."""
+        return next(k for k in MODELS if k in self._map)
+
+    @property
+    def n_arms(self) -> int:
+        value = self._map[self.model_keyword]
+        return value.k if isinstance(value, RandomArms) else len(value)
+
+    @property
+    def lr_over_t2(self) -> float:
+        """lr / T², the effective step size of plain SGD from zero weights."""
+        return self.lr / self.temperature**2
+
+    def options(self, arms=None) -> dict:
+        """run_batch's keywords for this setting (not n_episodes, steps_per_episode); the model's
+        parameters are ``arms`` when given (a random problem's draws), else the setting's vector."""
+        out = {k: v for k, v in self._items if k not in AXES_ONLY}
+        out[self.model_keyword] = self._map[self.model_keyword] if arms is None else arms
+        if "beta1" in self._map or "beta2" in self._map:
+            out["betas"] = (self._map.get("beta1", 0.9), self._map.get("beta2", 0.999))
+        baseline = self._map.get("baseline")
+        if baseline is not None:
+            out["baseline"] = ("ema", self._map["baseline_decay"]) if baseline == "ema" else baseline
+        return out
+

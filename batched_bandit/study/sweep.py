@@ -1,0 +1,247 @@
+"""``sweep``: a study from the grid to the exports — plan, execute, store, reduce.
+
+The planner (plan.py) says which tasks come next from what the store has committed; an executor
+(executors.py) runs them; each result is committed to the store (store.py) as it arrives; the
+tables (tables.py) are written from the store at the end. Each room knows only the next one.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import re
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from .. import engines
+from ..checks import check_bool, check_count, check_dtype, check_per_bandit, check_progress, check_seed, dtype_name
+from ..engines import describe_device, resolve_device
+from ..options import check_numerics, make_setup
+from ..progress import Bar
+from .axes import _grid, _probe, batch_key, columns
+from .executors import Dask, InProcess
+from .plan import Plan
+from .result import SweepResult
+from .setting import Setting
+from .store import FORMAT, FORMAT_VERSION, Store
+from .tables import to_json, write_meta, write_tables
+from .task import Job
+
+DEFAULT_BLOCK = 1024  # bandits per block: small enough to target precision, big enough to amortise a task
+DEFAULT_MAX_BANDITS = 10**6  # with a precision target, the most bandits a setting gets
+DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def sweep(
+    out: str | os.PathLike,
+    *,
+    n_bandits: int = 10000,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    backend: str = "auto",
+    dtype: torch.dtype = torch.float32,
+    block_bandits: int | None = None,
+    precision: float | None = None,
+    max_bandits: int | None = None,
+    client=None,
+    executor=None,
+    figures: bool = True,
+    progress: Callable[[int, int], None] | bool | None = None,
+    command: Sequence[str] | None = None,
+    **axes,
+) -> SweepResult:
+    """Run the grid of ``grid(**axes)`` into the folder ``out``; returns its tables.
+
+    Every setting trains bandits 0..n-1 (the bandits of ``run_batch(n, seed=seed)``): ``n_bandits``
+    each, or with ``precision=eps`` blocks of ``block_bandits`` (default 1024) until the 95% Wilson
+    half-width of its success rate is <= eps, at most ``max_bandits`` (default 10**6; ``n_bandits``
+    is then the first stage's count). ``client``: a ``distributed.Client`` to run on a Dask cluster
+    (``executor``: any object with executors.InProcess's ``run``). A folder holding part of the same
+    study continues it; another study or other files are refused (ValueError) before any work.
+    ``progress``: True for a bar on stderr, or ``progress(done, total)`` in bandit-steps, work of
+    earlier calls included. ``command`` is recorded in meta.json (default ``sys.argv``).
+    """
+    start = time.perf_counter()
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a folder path (str or os.PathLike), got {out!r}")
+    settings, given = _grid(**axes)
+    n_bandits, seed, dtype = check_count("n_bandits", n_bandits), check_seed(seed), check_dtype(dtype)
+    block_bandits = DEFAULT_BLOCK if block_bandits is None else check_count("block_bandits", block_bandits)
+    if precision is not None:
+        precision = float(check_per_bandit("precision", precision, 1, low=0.0, high=0.5, low_open=True)[0])
+        max_bandits = DEFAULT_MAX_BANDITS if max_bandits is None else check_count("max_bandits", max_bandits)
+    elif max_bandits is not None:
+        raise ValueError("max_bandits applies with a precision target only (precision=eps)")
+    figures, progress = check_bool("figures", figures), check_progress(progress)
+    if client is not None and executor is not None:
+        raise ValueError("give client= (a Dask cluster) or executor=, not both")
+    executor = Dask(client) if client is not None else executor or InProcess()
+    local = isinstance(executor, InProcess)
+    groups = _groups(settings)
+    backends = _check_engines(settings, groups, device, backend, dtype, local)
+    spec = {"format": f"{FORMAT}/{FORMAT_VERSION}", **{k: [to_json(v) for v in _axis_values(settings, k)] for k in given},
+            "n_bandits": n_bandits, "seed": seed, "dtype": dtype_name(dtype), "block_bandits": block_bandits,
+            "precision": precision, "max_bandits": max_bandits}  # fmt: skip
+    folder = Path(out)
+    store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings])
+    plan = Plan(
+        groups=tuple(tuple(g) for g in groups),
+        episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
+        n_bandits=n_bandits, block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
+    )  # fmt: skip
+    torch_device = resolve_device(device) if local else None
+    record = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": list(sys.argv if command is None else command),
+        "device": describe_device(torch_device) if local else f"{device} on each worker",
+        "backends": sorted(set(backends.values())) if local else backend,
+        "cpu": _cpu_name(),
+        "cpu_threads": torch.get_num_threads(),
+        **executor.describe(),
+        "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
+        "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
+    }  # fmt: skip
+    call = store.record_call(record)
+    make_job = functools.partial(
+        _job, settings=settings, plan=plan, seed=seed, dtype=dtype_name(dtype),
+        device=str(torch_device if local else device), backends=backends if local else None, backend=backend,
+    )  # fmt: skip
+    bar = None
+    try:
+        committed = store.committed()
+        done_steps = sum(n * _steps(settings[s]) for (s, _), (n, _) in committed.items())
+        while tasks := plan.next_stage(committed):
+            store.plan(tasks)
+            jobs = [make_job(t) for t in tasks]
+            total = done_steps + sum(j.bandit_steps for j in jobs)
+            bar, report = _progress(progress, bar, done_steps, total)
+
+            def on_result(job: Job, result: dict) -> None:
+                if store.commit(job.key, job.block, result, call, round(time.perf_counter() - start, 6)):
+                    record["tasks_committed"] += 1
+                    record["bandit_steps"] += job.bandit_steps
+                    record["engine_s"] += result["engine_s"]
+
+            executor.run(jobs, on_result, report)
+            committed = store.committed()
+            done_steps = total
+        rows, curves = write_tables(folder, store, settings, columns(given))
+        figure_paths, skipped = _figures(folder, record, f"seed {seed}") if figures else ([], "not asked for")
+        record["figures"] = [p.name for p in figure_paths] if figure_paths else f"skipped: {skipped}"
+        record["finished"] = True
+    finally:
+        if bar is not None:
+            bar.close()
+        wall = time.perf_counter() - start
+        record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
+        record["sweep_layer_s"] = round(wall - record["engine_s"] - record.get("figures_s", 0.0), 6)
+        if record["engine_s"] > 0:
+            record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
+        store.record_call(record, call)
+        if record["finished"]:
+            write_meta(folder, store, columns(given))
+        n_tasks = len(store.tasks())
+        store.close()
+    return SweepResult(
+        out=folder, settings=settings, rows=rows, curves=curves, tasks_computed=record["tasks_committed"],
+        tasks_total=n_tasks, figures=figure_paths, figures_skipped=skipped, wall_time_s=wall,
+        engine_time_s=record["engine_s"],
+    )  # fmt: skip
+
+
+def _groups(settings: list[Setting]) -> list[list[int]]:
+    """Setting indices per batch key, in order of first appearance (the grid keeps groups adjacent)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, s in enumerate(settings):
+        groups.setdefault(batch_key(s), []).append(i)
+    return list(groups.values())
+
+
+def _axis_values(settings: list[Setting], name: str) -> list:
+    """An axis's values in first-appearance order, as the grid made them."""
+    return list(dict.fromkeys(s[name] for s in settings if name in s))
+
+
+def _check_engines(settings, groups, device, backend, dtype, local: bool) -> dict[int, str]:
+    """Check every setting's numbers in dtype and, in-process, resolve each group's engine here
+    (group -> backend). A Dask worker resolves "auto" itself (a GPU worker runs the GPU engine)."""
+    for s in settings:
+        setup = make_setup(1, torch.arange(1), **s.options(arms=_probe(s)))
+        check_numerics(setup, s.n_episodes, s.steps_per_episode, dtype)
+    if not local:
+        device = str(device) if isinstance(device, torch.device) else device
+        if not isinstance(device, str) or not DEVICE.match(device):
+            raise ValueError(f'device must be "auto", "cpu", "cuda" or "cuda:N", got {device!r}')
+        if backend != "auto" and backend not in engines.BACKENDS:
+            raise ValueError(f'backend must be "auto" or one of {sorted(engines.BACKENDS)}, got {backend!r}')
+        return {}
+    torch_device = resolve_device(device)
+    resolved = {}
+    for g, members in enumerate(groups):
+        rule, _, n_arms, _, _ = batch_key(settings[members[0]])
+        resolved[g] = engines.resolve_backend(backend, torch_device, dtype, n_arms, rule)
+    return resolved
+
+
+def _job(task, *, settings, plan, seed, dtype, device, backends, backend) -> Job:
+    first = settings[task.settings[0]]
+    lo, hi = plan.bandits(task.block)
+    return Job(
+        key=task.key, group=task.group, block=task.block, lo=lo, hi=hi, settings=task.settings,
+        options=tuple(settings[s].options() for s in task.settings), n_arms=first.n_arms,
+        n_episodes=first.n_episodes, steps_per_episode=first.steps_per_episode, seed=seed, dtype=dtype,
+        device=device, backend=backend if backends is None else backends[task.group],
+    )  # fmt: skip
+
+
+def _steps(setting: Setting) -> int:
+    return setting.n_episodes * setting.steps_per_episode
+
+
+def _progress(progress, bar: Bar | None, done: int, total: int):
+    """(bar, on_steps) for a stage: the library Bar (progress=True) or the caller's progress(done, total)."""
+    if progress is True:
+        if bar is None:
+            bar = Bar(total, initial=done)
+        bar.set_total(total)
+        return bar, bar.update
+    if not callable(progress):
+        return bar, None
+    state = {"done": done}
+
+    def report(n: int) -> None:
+        state["done"] += n
+        progress(state["done"], total)
+
+    return bar, report
+
+
+def _figures(folder: Path, record: dict, note: str) -> tuple[list[Path], str | None]:
+    """Draw the figures from the exports if matplotlib is here, else warn; (paths, why skipped)."""
+    from .. import figures
+
+    skipped = figures.unavailable_reason()
+    if skipped is not None:
+        warnings.warn(f"figures skipped: {skipped}", stacklevel=3)
+        return [], skipped
+    tick = time.perf_counter()
+    paths = figures.plot_sweep(folder, note)
+    record["figures_s"] = round(time.perf_counter() - tick, 6)
+    return paths, None
+
+
+@functools.cache
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        return names[0] if names else platform.processor() or platform.machine()
+    except OSError:
+        return platform.processor() or platform.machine()
