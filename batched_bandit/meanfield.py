@@ -29,19 +29,20 @@ def mean_field_p_best(
     init_weights: np.ndarray | None = None,
     momentum: np.ndarray | float = 0.0,
     dampening: np.ndarray | float = 0.0,
-    nesterov: bool = False,
+    nesterov: np.ndarray | bool = False,
     weight_decay: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """P(best arm) of the expected-update trajectory at each episode's end, float64.
 
     mu: (S, K) expected reward per arm; best: (S,) int; temperature, lr, momentum, dampening,
-    weight_decay: (S,) or scalars; init_weights: (S, K) (default 0). Returns (S, n_episodes).
+    weight_decay, nesterov: (S,) or scalars; init_weights: (S, K) (default 0). Returns (S, n_episodes).
     """
     mu = np.asarray(mu, dtype=np.float64)
     n_settings, _ = mu.shape
     column = lambda x: np.broadcast_to(np.asarray(x, dtype=np.float64), (n_settings,))[:, None]  # noqa: E731
     inv_t, lr, m, wd = column(1.0 / np.asarray(temperature)), column(lr), column(momentum), column(weight_decay)
     factor = np.where(m == 0, 1.0, 1.0 - column(dampening))  # torch: no buffer when momentum = 0
+    nesterov = np.broadcast_to(np.asarray(nesterov, dtype=bool), (n_settings,))[:, None]
     w = np.zeros_like(mu) if init_weights is None else np.array(init_weights, dtype=np.float64)
     buffer = None
     rows = np.arange(n_settings)
@@ -53,7 +54,7 @@ def mean_field_p_best(
             grad = -inv_t * p * (mu - (p * mu).sum(axis=1, keepdims=True)) + wd * w
             if np.any(m != 0):
                 buffer = grad.copy() if t == 0 else m * buffer + factor * grad
-                grad = grad + m * buffer if nesterov else buffer
+                grad = np.where(nesterov, grad + m * buffer, buffer)
             w = w - lr * grad
             t += 1
         out[:, episode] = _softmax(w * inv_t)[rows, best]

@@ -24,7 +24,7 @@ def expected_update_by_enumeration(mu, temperature, lr, steps, init, **sgd):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        out.append(float(torch.softmax(w / temperature, 0)[int(mu.argmax())]))
+        out.append(float(torch.softmax(w.detach() / temperature, 0)[int(mu.argmax())]))
     return out
 
 

@@ -3,6 +3,7 @@ precision targeting; the folder; the command line."""
 
 import csv
 import json
+import math
 import os
 import random
 import signal
@@ -18,6 +19,7 @@ from conftest import FAST_BACKENDS
 from batched_bandit import run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.cli.args import parse_axis
+from batched_bandit.stats import wilson_interval
 from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts
 from batched_bandit.study import open as open_study
 from batched_bandit.study.store import FILE
@@ -65,7 +67,8 @@ def test_rows_and_curves_equal_run_batch(tmp_path):
     result = sweep(tmp_path, temperature=[0.1, 1.0], lr=0.05, arms=arms, seed=7, block_bandits=64, **SMALL)
     with open(tmp_path / "results.csv") as f:
         assert next(csv.reader(f)) == [
-            "setting", "temperature", "lr", "arms", "n_episodes", "steps_per_episode", *RESULT_COLUMNS]  # fmt: skip
+            "setting", "temperature", "lr", "arms", "n_episodes", "steps_per_episode", *RESULT_COLUMNS,
+            "arm_0", "arm_1", "arm_2", "arm_3"]  # fmt: skip
     with open(tmp_path / "curves.csv") as f:
         assert next(csv.reader(f))[6:] == list(CURVE_COLUMNS)
     assert len(result.rows) == 4 and len(result.curves) == 4 * 2 and result.tasks_computed == 2 * 3
@@ -78,6 +81,11 @@ def test_rows_and_curves_equal_run_batch(tmp_path):
                         steps_per_episode=50, seed=7)  # fmt: skip
         best = int(np.argmin(setting.arms))
         assert row["n"] == n and row["n_arms"] == len(setting.arms) and row["successes"] == res.n_successes
+        mu = sorted((math.erfc(a / math.sqrt(2)) - 1 for a in setting.arms), reverse=True)  # E[reward] = 1 - 2 Phi
+        assert row["gap"] == approx(mu[0] - mu[1]) and row["eta"] == approx(0.05 / setting.temperature**2)
+        assert row["eta_over_gap2"] == approx(row["eta"] / row["gap"] ** 2)
+        assert [row[f"arm_{k}"] for k in range(len(setting.arms))] == list(setting.arms)
+        assert row.get("arm_3", "") in ("", setting.arms[-1])
         assert (row["ci_low"], row["ci_high"]) == approx(res.success_ci)
         final = res.episode_p_best[:, -1].double()
         assert row["mean_final_p_best"] == approx(float(final.mean()))
@@ -99,6 +107,15 @@ def test_rows_and_curves_equal_run_batch(tmp_path):
             assert point["successes"] == int(verdicts.sum())
             assert point["mean_p_best"] == approx(float(res.episode_p_best[:, e].double().mean()))
             assert point["mean_regret"] == approx(float(res.episode_regret[:, e].mean()))
+            low, high = wilson_interval(int(verdicts.sum()), n)
+            assert (point["success_ci_low"], point["success_ci_high"]) == approx((low, high))
+            p = res.episode_p_best[:, e].double()
+            half = 1.959963984540054 * float(p.std()) / n**0.5
+            assert point["p_best_ci_high"] - point["mean_p_best"] == pytest.approx(half, rel=1e-6)
+            regret = res.episode_regret[:, e]
+            half = 1.959963984540054 * float(regret.std()) / n**0.5
+            assert point["regret_ci_high"] - point["mean_regret"] == pytest.approx(half, rel=1e-6)
+            assert 0 < point["mean_field_p_best"] <= 1
     assert any(r["locked_wrong"] > 0 for r in result.rows)  # T = 0.1, lr = 0.05 locks some: not vacuous
     with open_study(tmp_path) as study:
         merged = study.merged(0)

@@ -208,7 +208,8 @@ def _vectors(name: str, value) -> list:
         and not isinstance(value, str)
         and len(value) > 0
         and all(
-            isinstance(a, (RandomArms, torch.Tensor, np.ndarray)) or (isinstance(a, Sequence) and not isinstance(a, str))
+            isinstance(a, (RandomArms, torch.Tensor, np.ndarray))
+            or (isinstance(a, Sequence) and not isinstance(a, str))
             for a in value
         )
     ):
@@ -230,4 +231,3 @@ def columns(given: Sequence[str]) -> list[str]:
     """The setting columns of the tables: temperature, lr, the model, then the rest in AXES order."""
     first = ["temperature", "lr", *(k for k in MODELS if k in given), "n_episodes", "steps_per_episode"]
     return first + [k for k in AXES if k in given and k not in first]
-

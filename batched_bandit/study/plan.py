@@ -134,4 +134,3 @@ def ranges(values: Sequence[int]) -> str:
             parts.append(str(start) if start == v else f"{start}-{v}")
             start = None
     return ",".join(parts)
-

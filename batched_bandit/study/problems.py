@@ -35,7 +35,9 @@ class RandomArms:
 
     def __post_init__(self):
         if self.dist not in DISTRIBUTIONS:
-            raise ValueError(f"random arms: the distribution must be one of {', '.join(DISTRIBUTIONS)}, got {self.dist!r}")
+            raise ValueError(
+                f"random arms: the distribution must be one of {', '.join(DISTRIBUTIONS)}, got {self.dist!r}"
+            )
         if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 2:
             raise ValueError(f"random arms: K must be an integer >= 2, got {self.k!r}")
         if not all(math.isfinite(v) for v in (self.a, self.b, self.best)):

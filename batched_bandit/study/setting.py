@@ -82,4 +82,3 @@ class Setting(Mapping):
         if baseline is not None:
             out["baseline"] = ("ema", self._map["baseline_decay"]) if baseline == "ema" else baseline
         return out
-

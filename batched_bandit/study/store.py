@@ -146,11 +146,14 @@ class Store:
         """Record planned tasks (those already recorded stay as they are)."""
         with self.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO tasks (key, stage, grp, block, settings, state) VALUES (?, ?, ?, ?, ?, 'planned')",
+                "INSERT OR IGNORE INTO tasks (key, stage, grp, block, settings, state) "
+                "VALUES (?, ?, ?, ?, ?, 'planned')",
                 [(t.key, t.stage, t.group, t.block, json.dumps(t.settings)) for t in tasks],
             )
 
-    def commit(self, key: str, block: int, result: dict, call: int | None = None, elapsed_s: float | None = None) -> bool:
+    def commit(
+        self, key: str, block: int, result: dict, call: int | None = None, elapsed_s: float | None = None
+    ) -> bool:
         """Store a task's statistics in one transaction; False (and nothing written) if it was done."""
         rows = [_block_row(setting, block, key, stats) for setting, stats in result["stats"].items()]
         with self.transaction():

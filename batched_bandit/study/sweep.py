@@ -86,9 +86,10 @@ def sweep(
     local = isinstance(executor, InProcess)
     groups = _groups(settings)
     backends = _check_engines(settings, groups, device, backend, dtype, local)
-    spec = {"format": f"{FORMAT}/{FORMAT_VERSION}", **{k: [to_json(v) for v in _axis_values(settings, k)] for k in given},
-            "n_bandits": n_bandits, "seed": seed, "dtype": dtype_name(dtype), "block_bandits": block_bandits,
-            "precision": precision, "max_bandits": max_bandits}  # fmt: skip
+    axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
+    spec = {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, "n_bandits": n_bandits, "seed": seed,
+            "dtype": dtype_name(dtype), "block_bandits": block_bandits, "precision": precision,
+            "max_bandits": max_bandits}  # fmt: skip
     folder = Path(out)
     store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings])
     plan = Plan(

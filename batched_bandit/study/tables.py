@@ -24,20 +24,23 @@ import numpy as np
 
 from ..result import versions
 from ..stats import mean_interval, wilson_interval
-from .setting import MODELS, Setting
+from .derived import DERIVED, arm_columns, derived_columns, mean_field
 from .problems import RandomArms
+from .setting import MODELS, Setting
 from .store import EXPORTS, Store
 
 RESULTS, CURVES, META = EXPORTS
 SETTING_HELP = {
     "setting": "index of the setting in the grid (and row order)",
-    "temperature": "softmax temperature T", "lr": "learning rate", "arms": "threshold values (lowest best) or a distribution",
+    "temperature": "softmax temperature T", "lr": "learning rate",
+    "arms": "threshold values (lowest best) or a distribution",
     "win_prob": "P(win) per arm or a distribution", "means": "mean reward per arm or a distribution",
     "n_episodes": "episodes", "steps_per_episode": "steps per episode",
 }  # fmt: skip
 RESULT_COLUMNS = {
     "n_arms": "K",
-    "lr_over_T2": "lr / T², the effective step size of plain SGD from zero weights",
+    **DERIVED,
+    "lr_over_T2": "lr / T² (kept for one release: see eta)",
     "n": "bandits (streams 0..n-1; with a precision target, as many as the setting needed)",
     "successes": "bandits whose last episode's top arm is the best arm (the seed's verdict)",
     "success_rate": "successes / n",
@@ -59,8 +62,15 @@ CURVE_COLUMNS = {
     "step": "steps done at the episode's end",
     "successes": "bandits whose top arm in this episode is the best arm",
     "success_rate": "successes / n",
+    "success_ci_low": "95% Wilson interval of the episode's success rate, low end",
+    "success_ci_high": "95% Wilson interval of the episode's success rate, high end",
     "mean_p_best": "mean over bandits of P(best arm) at the episode's end",
+    "p_best_ci_low": "95% normal interval of the mean P(best arm), low end",
+    "p_best_ci_high": "95% normal interval of the mean P(best arm), high end",
+    "mean_field_p_best": "P(best arm) of the expected-update (mean-field) trajectory (SGD, fixed problems)",
     "mean_regret": "mean over bandits of the pseudo-regret up to the episode's end",
+    "regret_ci_low": "95% normal interval of the mean regret, low end",
+    "regret_ci_high": "95% normal interval of the mean regret, high end",
 }
 SUMS = ("successes", "p_best_sum", "p_best_sq", "regret_sum", "regret_sq", "locked", "p_best_hist", "last_rewards")
 
@@ -88,7 +98,8 @@ def result_row(index: int, setting: Setting, m: dict) -> dict:
     regret = m["regret_sum"][-1] / n
     regret_low, regret_high = mean_interval(m["regret_sum"][-1], m["regret_sq"][-1], n)
     return {
-        "setting": index, **setting, "n_arms": setting.n_arms, "lr_over_T2": setting.lr_over_t2, "n": n,
+        "setting": index, **setting, "n_arms": setting.n_arms, **derived_columns(setting),
+        "lr_over_T2": setting.lr_over_t2, "n": n,
         "successes": x, "success_rate": x / n, "ci_low": low, "ci_high": high, "ci_half_width": (high - low) / 2,
         "mean_final_p_best": mean_p, "sd_final_p_best": math.sqrt(max(0.0, m["p_best_sq"][-1] / n - mean_p * mean_p)),
         **{k: int(c) / n for k, c in zip(("locked_best", "locked_wrong", "undecided"), m["locked"])},
@@ -97,22 +108,32 @@ def result_row(index: int, setting: Setting, m: dict) -> dict:
     }  # fmt: skip
 
 
-def curve_rows(index: int, setting: Setting, m: dict) -> list[dict]:
+def curve_rows(index: int, setting: Setting, m: dict, field: np.ndarray | None = None) -> list[dict]:
+    """Setting ``index``'s rows of curves.csv; ``field``: its mean-field P(best) per episode, if any."""
     n, steps = m["n"], setting.steps_per_episode
-    return [
-        {"setting": index, **setting, "episode": e + 1, "step": (e + 1) * steps, "successes": int(x),
-         "success_rate": int(x) / n, "mean_p_best": m["p_best_sum"][e] / n, "mean_regret": m["regret_sum"][e] / n}
-        for e, x in enumerate(m["successes"])
-    ]  # fmt: skip
+    rows = []
+    for e, x in enumerate(m["successes"]):
+        low, high = wilson_interval(int(x), n)
+        p_low, p_high = mean_interval(m["p_best_sum"][e], m["p_best_sq"][e], n)
+        r_low, r_high = mean_interval(m["regret_sum"][e], m["regret_sq"][e], n)
+        rows.append({
+            "setting": index, **setting, "episode": e + 1, "step": (e + 1) * steps, "successes": int(x),
+            "success_rate": int(x) / n, "success_ci_low": low, "success_ci_high": high,
+            "mean_p_best": m["p_best_sum"][e] / n, "p_best_ci_low": p_low, "p_best_ci_high": p_high,
+            "mean_field_p_best": None if field is None else float(field[e]),
+            "mean_regret": m["regret_sum"][e] / n, "regret_ci_low": r_low, "regret_ci_high": r_high,
+        })  # fmt: skip
+    return rows
 
 
 def write_tables(folder: Path, store: Store, settings: list[Setting], setting_columns: list[str]):
     """Write results.csv and curves.csv from the store; returns (result rows, curve rows)."""
     merged = merge(store.blocks())
+    fields = mean_field(settings)
     rows = [result_row(i, s, merged[i]) for i, s in enumerate(settings)]
-    curves = [c for i, s in enumerate(settings) for c in curve_rows(i, s, merged[i])]
+    curves = [c for i, s in enumerate(settings) for c in curve_rows(i, s, merged[i], fields.get(i))]
     head = ["setting", *setting_columns]
-    write_atomic(folder / RESULTS, to_csv([*head, *RESULT_COLUMNS], rows))
+    write_atomic(folder / RESULTS, to_csv([*head, *RESULT_COLUMNS, *arm_columns(settings)], rows))
     write_atomic(folder / CURVES, to_csv([*head, *CURVE_COLUMNS], curves))
     return rows, curves
 
@@ -147,7 +168,7 @@ def format_value(name: str, value) -> str:
         return str(value)
     if isinstance(value, numbers.Integral):
         return str(int(value))
-    if name in RESULT_COLUMNS or name in CURVE_COLUMNS:
+    if name in RESULT_COLUMNS or name in CURVE_COLUMNS or name.startswith("arm_"):
         return format(float(value), ".12g")
     return repr(float(value))
 
@@ -212,7 +233,10 @@ class Study:
 
     def curves(self) -> list[dict]:
         merged = merge(self.store.blocks())
-        return [c for i, s in enumerate(self.settings) if i in merged for c in curve_rows(i, s, merged[i])]
+        fields = mean_field([s for i, s in enumerate(self.settings)])
+        return [
+            c for i, s in enumerate(self.settings) if i in merged for c in curve_rows(i, s, merged[i], fields.get(i))
+        ]
 
     def verdicts(self, setting: int) -> np.ndarray:
         bits = [np.unpackbits(np.frombuffer(b["verdicts"], dtype=np.uint8), count=b["n"]).astype(bool)

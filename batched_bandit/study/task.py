@@ -114,8 +114,10 @@ def batch_setup(parts: list[tuple[dict, torch.Tensor]], job: Job, dtype: torch.d
     which = torch.repeat_interleave(torch.arange(len(parts)), sizes)  # (n,) the part of each row
     n = int(sizes.sum())
     keys = dict.fromkeys(k for options, _ in parts for k in options)
-    per_bandit = lambda values: values[0] if all(v == values[0] for v in values) else (  # noqa: E731
-        torch.tensor(values, dtype=torch.float64)[which])
+
+    def per_bandit(values):  # one value when every part agrees, else a per-bandit tensor
+        return values[0] if all(v == values[0] for v in values) else torch.tensor(values, dtype=torch.float64)[which]
+
     merged = {}
     for key in keys:
         values = [options.get(key, OPTIONS[key]) for options, _ in parts]
@@ -181,4 +183,3 @@ def block_statistics(rewards, p_best, regret, final_probs, best) -> dict:
         "last_rewards": np.array(rewards[:, -1], dtype=np.float64).sum(axis=0),
         "verdicts": np.packbits(verdicts[:, -1]).tobytes(),
     }
-

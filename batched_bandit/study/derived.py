@@ -1,0 +1,91 @@
+"""Columns derived from a setting: the reward gap, the rule's effective step, the arms one by one,
+and the mean-field trajectory of P(best) (meanfield.py) for the learning curves.
+
+The effective step ``eta`` is what the temperature trades against (README, "the temperature is
+never a knob of its own"): from zero weights, SGD (with or without momentum and a baseline) acts
+through lr / T², Adam and RMSprop through lr / T. ``gap`` is the expected-reward gap between the
+best and the second-best arm; ``eta_over_gap2`` puts settings with different gaps on one axis.
+For random problems per bandit (a distribution on the arms axis) these are per-bandit
+quantities: the columns are left empty.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..meanfield import mean_field_p_best
+from ..problem import best_arm, expected_reward
+from .problems import RandomArms
+from .setting import MODELS, Setting
+
+MAX_ARM_COLUMNS = 16  # arm_0 .. arm_15: wider problems keep only the arms string
+DERIVED = {
+    "gap": "expected reward of the best arm minus the second best (empty for random problems)",
+    "eta": "the rule's effective step from zero weights: lr / T² (SGD), lr / T (Adam, RMSprop)",
+    "eta_over_gap2": "eta / gap²",
+}
+
+
+def expected_rewards(setting: Setting) -> np.ndarray | None:
+    """mu per arm (K,) float64, or None for a random problem."""
+    params = setting[setting.model_keyword]
+    if isinstance(params, RandomArms):
+        return None
+    win, loss = setting.get("reward_values", (1.0, -1.0))
+    model = MODELS[setting.model_keyword]
+    mu = expected_reward(model, torch.tensor([params], dtype=torch.float64), torch.tensor([win]), torch.tensor([loss]))
+    return mu[0].numpy()
+
+
+def derived_columns(setting: Setting) -> dict:
+    """gap, eta, eta_over_gap2, and arm_0 .. arm_{K-1} (K <= MAX_ARM_COLUMNS, fixed problems)."""
+    optimizer = setting.get("optimizer", "sgd")
+    eta = setting.lr / setting.temperature ** (2 if optimizer == "sgd" else 1)
+    mu = expected_rewards(setting)
+    if mu is None:
+        return {"gap": None, "eta": eta, "eta_over_gap2": None}
+    top = np.sort(mu)[::-1]
+    gap = float(top[0] - top[1])
+    out = {"gap": gap, "eta": eta, "eta_over_gap2": eta / gap**2 if gap > 0 else math.inf}
+    params = setting[setting.model_keyword]
+    if len(params) <= MAX_ARM_COLUMNS:
+        out.update({f"arm_{i}": float(v) for i, v in enumerate(params)})
+    return out
+
+
+def arm_columns(settings: list[Setting]) -> list[str]:
+    """arm_0 .. arm_{K-1} for the largest fixed K of the study (at most MAX_ARM_COLUMNS)."""
+    ks = [len(s[s.model_keyword]) for s in settings if not isinstance(s[s.model_keyword], RandomArms)]
+    k = max(ks, default=0)
+    return [f"arm_{i}" for i in range(k)] if k <= MAX_ARM_COLUMNS else []
+
+
+def mean_field(settings: list[Setting]) -> dict[int, np.ndarray]:
+    """setting index -> the mean-field P(best) at each episode's end, for SGD settings on fixed
+    problems; settings of one shape are iterated together."""
+    groups: dict[tuple, list[int]] = {}
+    for i, s in enumerate(settings):
+        if s.get("optimizer", "sgd") == "sgd" and expected_rewards(s) is not None:
+            groups.setdefault((s.n_arms, s.n_episodes, s.steps_per_episode), []).append(i)
+    out = {}
+    for (_, n_episodes, steps), members in groups.items():
+        mine = [settings[i] for i in members]
+        mu = np.stack([expected_rewards(s) for s in mine])
+        best = np.array([int(best_arm(MODELS[s.model_keyword], torch.tensor([s[s.model_keyword]]))[0]) for s in mine])
+        init = np.stack([np.broadcast_to(np.asarray(s.get("init_weights", 0.0), dtype=np.float64), mu.shape[1:])
+                         for s in mine])  # fmt: skip
+
+        def column(name, default, mine=mine):
+            return np.array([float(s.get(name, default)) for s in mine])
+
+        p_best = mean_field_p_best(
+            mu, best, column("temperature", 10.0), column("lr", 0.01), n_episodes, steps, init_weights=init,
+            momentum=column("momentum", 0.0), dampening=column("dampening", 0.0),
+            nesterov=np.array([bool(s.get("nesterov", False)) for s in mine]),
+            weight_decay=column("weight_decay", 0.0),
+        )  # fmt: skip
+        out.update(dict(zip(members, p_best)))
+    return out
