@@ -2,7 +2,7 @@
 
 from .result import RunResult
 from .run import run_batch
-from .study import Setting, SweepResult, grid, sweep
+from .study import Setting, SweepResult, compare, grid, sweep, threshold
 
-__version__ = "0.1.0"
-__all__ = ["RunResult", "Setting", "SweepResult", "grid", "run_batch", "sweep", "__version__"]
+__version__ = "0.2.0"
+__all__ = ["RunResult", "Setting", "SweepResult", "compare", "grid", "run_batch", "sweep", "threshold", "__version__"]

@@ -1,4 +1,5 @@
-"""The command line: ``batched-bandit run | sweep ...``. Configuration lives here and nowhere else.
+"""The command line: ``batched-bandit run | sweep | compare | threshold ...``. Configuration lives
+here and nowhere else.
 
 Bad input exits with status 2 and one line on stderr, never a traceback: argparse's own errors,
 and the library's ValueError / TypeError (raised before any work) and OSError (an unwritable or
@@ -11,10 +12,10 @@ import argparse
 import sys
 import warnings
 
-from . import run, sweep
+from . import compare, run, sweep, threshold
 from .args import join_negative_values
 
-COMMANDS = {"run": run, "sweep": sweep}
+COMMANDS = {"run": run, "sweep": sweep, "compare": compare, "threshold": threshold}
 
 
 class Parser(argparse.ArgumentParser):

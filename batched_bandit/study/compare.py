@@ -1,0 +1,139 @@
+"""Paired comparisons of two settings of a study, from their per-bandit verdicts.
+
+Every setting of a study trains bandits on the same random streams 0..n-1 (common random numbers),
+so bandit j of setting A and bandit j of setting B are a pair. Pairs that agree carry no information
+on the difference; McNemar's exact test looks only at the discordant ones, which makes it far more
+powerful than comparing the two success rates as if independent (both p-values are reported).
+Several pairs at once get Holm's correction for the family-wise error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..stats import format_p, holm, mcnemar_exact, paired_difference_interval, two_proportion_z
+from .problems import RandomArms
+from .tables import Study
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Setting A against setting B on their common bandits."""
+
+    a: dict  # setting A's axes
+    b: dict
+    n: int  # paired bandits: streams 0..n-1 of both
+    both: int  # bandits that succeed in A and in B
+    only_a: int
+    only_b: int
+    neither: int
+    difference: float  # success rate of A minus that of B
+    ci: tuple[float, float]  # its 95% interval (Agresti-Min, paired)
+    p_value: float  # McNemar's exact test, two-sided
+    p_holm: float  # Holm-adjusted over the pairs compared together (= p_value for one pair)
+    p_unpaired: float  # the two-proportion z test that ignores the pairing, for contrast
+
+    @property
+    def rate_a(self) -> float:
+        return (self.both + self.only_a) / self.n
+
+    @property
+    def rate_b(self) -> float:
+        return (self.both + self.only_b) / self.n
+
+    def summary(self) -> str:
+        low, high = self.ci
+        return "\n".join([
+            f"A: {describe(self.a)}",
+            f"B: {describe(self.b)}",
+            f"  {self.n:,} paired bandits: success A {self.rate_a:.4f}, B {self.rate_b:.4f}; "
+            f"A only {self.only_a:,}, B only {self.only_b:,}, both {self.both:,}, neither {self.neither:,}",
+            f"  difference A - B {self.difference:+.4f} (95% CI {low:+.4f} .. {high:+.4f}); McNemar exact "
+            f"p {_p(self.p_value)}" + (f", Holm-adjusted p {_p(self.p_holm)}" if self.p_holm != self.p_value else "")
+            + f" (an unpaired z test would give p {_p(self.p_unpaired)})",
+        ])  # fmt: skip
+
+
+def compare(out: str | os.PathLike, a: dict | None = None, b: dict | None = None, *, pairs=None):
+    """Compare setting ``a`` with setting ``b`` of the study in ``out`` (each a dict axis -> value
+    naming one setting), or each ``(a, b)`` of ``pairs`` (Holm-corrected together). Returns a
+    Comparison, or a list of them for ``pairs``."""
+    if pairs is None:
+        if a is None or b is None:
+            raise TypeError("compare needs a= and b= (dicts naming one setting each), or pairs=[(a, b), ...]")
+        return compare(out, pairs=[(a, b)])[0]
+    if a is not None or b is not None:
+        raise TypeError("give a= and b=, or pairs=, not both")
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("pairs: give at least one (a, b) pair")
+    with Study(out) as study:
+        found = [(find_setting(study, a, "a"), find_setting(study, b, "b")) for a, b in pairs]
+        raw = [_paired(study, i, j) for i, j in found]
+    adjusted = holm([r["p_value"] for r in raw])
+    return [Comparison(**r, p_holm=p) for r, p in zip(raw, adjusted)]
+
+
+def _paired(study: Study, i: int, j: int) -> dict:
+    va, vb = study.verdicts(i), study.verdicts(j)
+    n = min(va.shape[0], vb.shape[0])  # with a precision target, settings may have different counts
+    if n == 0:
+        raise ValueError("the settings have no committed bandits yet")
+    va, vb = va[:n], vb[:n]
+    both, only_a = int(np.sum(va & vb)), int(np.sum(va & ~vb))
+    only_b, neither = int(np.sum(~va & vb)), int(np.sum(~va & ~vb))
+    return dict(
+        a=dict(study.settings[i]), b=dict(study.settings[j]), n=n, both=both, only_a=only_a, only_b=only_b,
+        neither=neither, difference=(only_a - only_b) / n, ci=paired_difference_interval(both, only_a, only_b, neither),
+        p_value=mcnemar_exact(only_a, only_b), p_unpaired=two_proportion_z(both + only_a, n, both + only_b, n)[1],
+    )  # fmt: skip
+
+
+def find_setting(study: Study, selector: dict, name: str = "setting") -> int:
+    """The index of the one setting whose axes match ``selector`` (numbers to 1e-9 relative)."""
+    if not isinstance(selector, dict) or not selector:
+        raise TypeError(f"{name} must be a dict axis -> value naming one setting, got {selector!r}")
+    axes = {k for s in study.settings for k in s}
+    unknown = set(selector) - axes
+    if unknown:
+        raise ValueError(f"{name}: the study has no axis {sorted(unknown)[0]!r}; its axes: {', '.join(sorted(axes))}")
+    matches = [i for i, s in enumerate(study.settings) if all(_same(s.get(k), v) for k, v in selector.items())]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        values = {k: sorted({describe_value(s.get(k)) for s in study.settings}) for k in selector}
+        raise ValueError(f"{name}: no setting has {describe(selector)}; values in the study: {values}")
+    varying = sorted({k for k in axes if len({describe_value(study.settings[i].get(k)) for i in matches}) > 1})
+    raise ValueError(f"{name}: {len(matches)} settings have {describe(selector)}; also give {', '.join(varying)}")
+
+
+def _same(value, wanted) -> bool:
+    if isinstance(value, RandomArms) or isinstance(wanted, RandomArms):
+        return str(value) == str(wanted)
+    if isinstance(value, tuple):
+        return isinstance(wanted, (tuple, list)) and len(value) == len(wanted) and all(map(_same, value, wanted))
+    if isinstance(value, bool) or isinstance(wanted, (bool, str)) or value is None:
+        return value == wanted
+    try:
+        return math.isclose(float(value), float(wanted), rel_tol=1e-9, abs_tol=0.0)
+    except (TypeError, ValueError):
+        return False
+
+
+def _p(p: float) -> str:
+    text = format_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
+def describe_value(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe(setting: dict) -> str:
+    return ", ".join(f"{k}={describe_value(v)}" for k, v in setting.items())

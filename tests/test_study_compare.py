@@ -1,0 +1,71 @@
+"""Paired comparisons from a study's verdicts: counts, McNemar, Holm, selectors, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from batched_bandit import compare, run_batch, sweep
+from batched_bandit.cli import main
+from batched_bandit.stats import holm, mcnemar_exact
+
+AXES = dict(temperature=[0.05, 0.08, 0.1], lr=[0.01, 0.02], n_episodes=2, steps_per_episode=200)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    sweep(out, n_bandits=3000, seed=4, figures=False, **AXES)
+    return out
+
+
+def verdicts(temperature, lr):
+    return run_batch(3000, temperature=temperature, lr=lr, n_episodes=2, steps_per_episode=200, seed=4).success.numpy()
+
+
+def test_counts_and_test_equal_a_direct_computation(study):
+    result = compare(study, a=dict(temperature=0.08, lr=0.01), b=dict(temperature=0.05, lr=0.01))
+    va, vb = verdicts(0.08, 0.01), verdicts(0.05, 0.01)
+    assert result.n == 3000 and (result.both, result.only_a) == (int(np.sum(va & vb)), int(np.sum(va & ~vb)))
+    assert (result.only_b, result.neither) == (int(np.sum(~va & vb)), int(np.sum(~va & ~vb)))
+    assert result.difference == pytest.approx(va.mean() - vb.mean())
+    assert result.p_value == mcnemar_exact(result.only_a, result.only_b) == result.p_holm
+    low, high = result.ci
+    assert low < result.difference < high and high - low < 0.05
+    # common random numbers: most bandits agree, so the paired test is far sharper than the unpaired one
+    assert result.only_a + result.only_b < 0.5 * result.n and result.p_value < result.p_unpaired
+
+
+def test_several_pairs_get_holm(study):
+    pairs = [(dict(temperature=0.1, lr=0.01), dict(temperature=0.08, lr=0.01)),
+             (dict(temperature=0.08, lr=0.02), dict(temperature=0.05, lr=0.02))]  # fmt: skip
+    results = compare(study, pairs=pairs)
+    assert [r.p_holm for r in results] == holm([r.p_value for r in results])
+    assert all(r.p_holm >= r.p_value for r in results)
+
+
+@pytest.mark.parametrize(
+    "a, error, message",
+    [
+        (dict(temperature=0.3, lr=0.01), ValueError, r"no setting has temperature=0.3, lr=0.01; values in the study"),
+        (dict(temperature=0.1), ValueError, "2 settings have temperature=0.1; also give lr"),
+        (dict(momentum=0.9), ValueError, "the study has no axis 'momentum'"),
+        ("temperature=0.1", TypeError, "must be a dict axis -> value"),
+    ],
+)
+def test_selectors_name_one_setting(study, a, error, message):
+    with pytest.raises(error, match=message):
+        compare(study, a=a, b=dict(temperature=0.05, lr=0.01))
+
+
+def test_cli_compare(study, capsys):
+    args = ["compare", str(study), "--a", "temperature=0.08", "lr=0.01", "--b", "temperature=0.05", "lr=0.01"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "paired bandits" in out and "McNemar exact p" in out and "unpaired z test" in out
+    assert main([*args, "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["a"]["temperature"] == 0.08 and record["n"] == 3000
+    assert main(["compare", str(study), "--a", "temperature=0.08", "--b", "temperature=0.05", "lr=0.01"]) == 2
+    assert "also give lr" in capsys.readouterr().err
+    assert main(["compare", str(study / "nothing"), "--a", "lr=1", "--b", "lr=2"]) == 2
