@@ -127,7 +127,9 @@ def test_engine_updates_equal_autograd_and_torch_optim(rule, backend):
         pytest.skip(reason)
     out = run_batch(N_BANDITS, n_episodes=N_STEPS, steps_per_episode=1, seed=SEED, backend=backend, **options)
     sums, weights, p_best, regret = reference(rule)
-    same = (out.episode_rewards.double() == sums).flatten(1).all(dim=1)
+    # the same path: the same arm and reward at every step; a Gaussian reward up to its rounding (its
+    # normal deviate's log comes from each engine's own libm: a few ulp apart for ~1% of the words)
+    same = ((out.episode_rewards.double() - sums).abs() <= 1e-5).flatten(1).all(dim=1)
     assert same.sum() >= N_BANDITS - 1, f"{int((~same).sum())} of {N_BANDITS} bandits left the reference's path"
     # measured on the portable engine: |dw| <= 2e-6 (weights up to 4.4), |dP| <= 4e-7, |d regret| <= 4e-6
     torch.testing.assert_close(out.weights[same].double(), weights[same].double(), rtol=1e-5, atol=1e-5)
