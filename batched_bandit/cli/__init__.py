@@ -11,10 +11,10 @@ import argparse
 import sys
 import warnings
 
-from . import run, sweep
+from . import plot, run, sweep
 from .args import join_negative_values
 
-COMMANDS = {"run": run, "sweep": sweep}
+COMMANDS = {"run": run, "sweep": sweep, "plot": plot}
 
 
 class Parser(argparse.ArgumentParser):
