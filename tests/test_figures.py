@@ -1,76 +1,265 @@
+"""Figures over any axis: the layout's choices, what the figures draw, their bounds and notes, and
+``plot`` redrawing a study's figures byte for byte from its store."""
+
 import struct
 import sys
 
+import numpy as np
 import pytest
 
-from batched_bandit import figures, sweep
+from batched_bandit import sweep
 from batched_bandit.cli import main
+from batched_bandit.study import InProcess
 
-SMALL = dict(n_episodes=3, steps_per_episode=30, n_bandits=60)
-TEMPERATURES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
-ARMS = [(0.2, 0.0, -0.2, -1.0), (0.1, 0.0, -0.5)]
+pytest.importorskip("matplotlib")
 
+from batched_bandit import figures  # noqa: E402
+from batched_bandit.figures import curves, distribution, heatmap, success  # noqa: E402
+from batched_bandit.figures.columns import log_spaced  # noqa: E402
+from batched_bandit.figures.layout import MAX_LINES, choose  # noqa: E402
+from batched_bandit.figures.table import Table  # noqa: E402
 
-@pytest.fixture(scope="module")
-def swept(tmp_path_factory):
-    pytest.importorskip("matplotlib")
-    out = tmp_path_factory.mktemp("sweep")
-    return sweep(out, temperature=TEMPERATURES, lr=[0.01, 0.1], arms=ARMS, seed=1, **SMALL)
-
-
-def test_figure_files_are_valid_pngs(swept):
-    from matplotlib.image import imread
-
-    names = {figures.SUCCESS_FIGURE, figures.P_BEST_FIGURE, figures.CURVES_FIGURE}
-    assert {p.name for p in swept.figures} == names and swept.figures_skipped is None
-    for path in swept.figures:
-        data = path.read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and data.endswith(b"IEND\xaeB`\x82")
-        width, height = struct.unpack(">II", data[16:24])
-        pixels = imread(path)
-        assert pixels.shape[:2] == (height, width) and width > 600 and height > 300
-        assert pixels.std() > 0.05  # something is drawn
-    assert not list(swept.out.glob(".*.tmp"))
+TINY = dict(n_episodes=2, steps_per_episode=10, n_bandits=40, seed=1, figures=False)
+GAPS = [(0.0, g) for g in (0.05, 0.1, 0.2, 0.4, 0.8)]
 
 
-def test_success_figure_has_a_log_temperature_axis_a_band_and_a_line_per_lr(swept):
-    rows = figures.read_table(swept.out / "results.csv")
-    fig = figures._success_vs_temperature(rows, "about")
-    axes = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(axes) == len(ARMS)  # one panel per arm vector (and horizon)
-    for ax in axes:
-        assert ax.get_xscale() == "log" and "temperature" in ax.get_xlabel() and "success rate" in ax.get_ylabel()
-        assert [line.get_label() for line in ax.get_lines()] == ["lr = 0.01", "lr = 0.1"]
-        assert len(ax.collections) == 2  # the Wilson bands
-        x, y = ax.get_lines()[0].get_data()
-        assert list(x) == TEMPERATURES and all(0 <= v <= 1 for v in y)
-    assert fig._suptitle.get_text() == "Success rate vs temperature\nabout; band: 95% Wilson interval"
+def study(tmp_path, name="study", **axes) -> Table:
+    """A tiny study's table (no figures drawn by the sweep)."""
+    sweep(tmp_path / name, **{**TINY, **axes})
+    return Table.read(tmp_path / name)
 
-    fig = figures._p_best_vs_temperature(rows, "about")
+
+def png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and data.endswith(b"IEND\xaeB`\x82")
+    return struct.unpack(">II", data[16:24])
+
+
+def suptitle(fig) -> str:
+    return fig._suptitle.get_text().replace("\n", " ")
+
+
+def drawn_lines(ax) -> list:
+    """The data lines of an axes (not the chance level, which spans the axes in axes coordinates)."""
+    return [line for line in ax.get_lines() if line.get_linestyle() != ":"]
+
+
+@pytest.mark.parametrize(
+    ("axes", "x", "by", "log"),
+    [
+        (dict(arms=GAPS), "arms", "gap", True),  # success vs the gap between two arms
+        (dict(steps_per_episode=[5, 10, 20, 40, 80]), "steps_per_episode", "steps_per_episode", True),  # horizon
+        (dict(n_episodes=[1, 2, 3, 4]), "n_episodes", "n_episodes", False),
+        (dict(lr=[0.01, 0.03, 0.1, 0.3], temperature=[0.1, 1.0]), "lr", "lr", True),
+        (dict(arms=[(0.0, 0.5), (0.0, 0.5, 0.5), (0.0, 0.5, 0.5, 0.5)]), "arms", "n_arms", False),  # one gap, K varies
+        (dict(optimizer=["sgd", "adam", "rmsprop"], backend="torch"), "optimizer", "", False),
+    ],
+    ids=["gap", "steps", "episodes", "lr", "arms", "optimizer"],
+)
+def test_x_is_the_axis_with_the_most_values_read_as_a_number_where_one_exists(tmp_path, axes, x, by, log):
+    table = study(tmp_path, **axes)
+    layout = choose(table)
+    assert (layout.x.name, layout.x.by, layout.x.log) == (x, by, log)
+    fig = success.draw(table, layout)
+    (ax,) = fig.axes
+    assert ax.get_xscale() == ("log" if log else "linear")
+    if by:
+        assert len(drawn_lines(ax)) == (len(layout.lines.values) if layout.lines else 1)
+    else:  # categories: points with error bars, no line joining them
+        assert {line.get_linestyle() for line in drawn_lines(ax)} == {"None"}
+    expected = {"gap": "gap: best arm's expected reward − second best's", "n_arms": "number of arms K",
+                "": "optimizer", "lr": "learning rate lr", "n_episodes": "number of episodes",
+                "steps_per_episode": "steps per episode"}  # fmt: skip
+    assert ax.get_xlabel().replace("\n", " ").startswith(expected[by])
+    if by == "":
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["sgd", "adam", "rmsprop"]
+
+
+def test_the_gap_sweep_places_each_arm_vector_at_its_gap(tmp_path):
+    table = study(tmp_path, arms=GAPS[::-1])
+    layout = choose(table)
+    x, _ = drawn_lines(success.draw(table, layout).axes[0])[0].get_data()
+    assert list(x) == sorted(r["gap"] for r in table.rows)
+    assert "x: arms (0, 0.05) … (0, 0.8), placed by their gap" in suptitle(success.draw(table, layout))
+
+
+def test_x_lines_and_facets_can_be_chosen_and_bad_choices_name_the_columns(tmp_path):
+    table = study(tmp_path, temperature=[0.1, 0.3, 1.0], lr=[0.01, 0.1], optimizer=["sgd", "adam"], backend="torch")
+    auto = choose(table)
+    assert (auto.x.name, auto.lines.name, [a.name for a in auto.facets]) == ("temperature", "lr", ["optimizer"])
+    chosen = choose(table, x="lr", lines="optimizer", facets="temperature")
+    assert (chosen.x.name, chosen.lines.name, [a.name for a in chosen.facets]) == ("lr", "optimizer", ["temperature"])
+    derived = choose(table, x="eta")  # lr/T² for sgd, lr/T for adam: T moves along a line, lr and sgd/adam are lines
+    assert derived.x.name == "eta" and derived.along == ("temperature",) and derived.lines.name == "lr"
+    assert "η: T varies along each line" in suptitle(success.draw(table, derived)).replace("x = ", "")
+    with pytest.raises(ValueError, match=r"unknown x 'colour'; choose one of optimizer \(2 values\), lr \(2 values\), "
+                       r"temperature \(3 values\); derived: eta, lr_over_T2"):  # fmt: skip
+        choose(table, x="colour")
+    with pytest.raises(ValueError, match="x = 'n_episodes' has one value in this study"):
+        choose(table, x="n_episodes")
+    with pytest.raises(ValueError, match="lines = 'temperature' is not a swept axis left once x is chosen"):
+        choose(table, lines="temperature")
+
+
+def test_eta_over_gap2_puts_every_gap_on_one_axes(tmp_path):
+    table = study(tmp_path, temperature=[0.1, 0.3, 1.0, 3.0], arms=GAPS[:3])
+    layout = choose(table, x="eta_over_gap2")
+    assert layout.along == ("temperature",) and layout.lines.name == "arms" and layout.facets == ()
+    fig = success.draw(table, layout)
+    (ax,) = fig.axes
+    lines = drawn_lines(ax)
+    assert len(lines) == 3 and ax.get_xscale() == "log"
+    for line, arms in zip(lines, GAPS[:3]):
+        mine = sorted((r for r in table.rows if r["arms"] == arms), key=lambda r: r["eta_over_gap2"])
+        assert list(line.get_xdata()) == [r["eta_over_gap2"] for r in mine]
+        assert list(line.get_ydata()) == [r["success_rate"] for r in mine]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "(0, 0.05), gap 0.03988" and "95% Wilson interval" in labels
+
+
+def test_figures_stay_within_2400_pixels_and_say_what_they_leave_out(tmp_path):
+    out = tmp_path / "big"
+    sweep(out, temperature=np.geomspace(0.01, 100, 40), lr=[0.003, 0.01, 0.03], optimizer=["sgd", "adam", "rmsprop"],
+          n_episodes=2, steps_per_episode=5, n_bandits=16, backend="torch", figures=False)  # fmt: skip
+    paths = figures.plot_sweep(out)
+    assert [p.name for p in paths] == ["success.png", "p_best.png", "learning_curves.png"]
+    for path in paths:
+        width, height = png_size(path)
+        assert 400 < width <= 2400 and 300 < height <= 2400, path.name
+        assert path.stat().st_size < 400_000, path.name
+    table = Table.read(out)
+    fig = curves.draw(table)  # one panel per optimizer; 120 settings each: T thinned, lr held
+    title = suptitle(fig)
+    assert "Left out: T: 8 of its 40 values drawn, spread over the range; lr held at 0.01 (0.003, 0.03 not drawn)" in (
+        title)  # fmt: skip
+    assert sum(ax.get_visible() for ax in fig.axes) == 6
+    wide = choose(table, x="lr", lines="temperature")
+    assert len(wide.lines.values) == MAX_LINES and "T: 8 of its 40 values drawn" in suptitle(success.draw(table, wide))
+    thinned = choose(table, max_panels=2)
+    assert "optimizer: 2 of its 3 values drawn" in suptitle(success.draw(table, thinned))
+    held = choose(table, max_panels=1)
+    assert held.held == {"optimizer": "sgd"}
+    assert "optimizer held at sgd (adam, rmsprop not drawn)" in suptitle(success.draw(table, held))
+
+
+def test_an_axis_held_at_one_value_is_named_with_the_values_left_out(tmp_path):
+    table = study(tmp_path, temperature=[0.1, 0.3, 1.0, 3.0], lr=[0.01, 0.1], optimizer=["sgd", "adam"],
+                  baseline=["none", "mean"], momentum=[0.0, 0.9], backend="torch")  # fmt: skip
+    layout = choose(table, max_panels=4)
+    assert (layout.x.name, layout.lines.name) == ("temperature", "lr")
+    assert [a.name for a in layout.facets] == ["momentum", "baseline"] and layout.held == {"optimizer": "sgd"}
+    assert len(success.draw(table, layout).axes) == 4
+    assert "Left out: optimizer held at sgd (adam not drawn)" in suptitle(success.draw(table, layout))
+
+
+def test_a_heat_map_when_two_axes_have_five_values_or_more(tmp_path):
+    out = tmp_path / "grid"
+    result = sweep(out, **{**TINY, "figures": True}, temperature=np.geomspace(0.03, 3, 5), lr=np.geomspace(0.01, 1, 6))
+    assert [p.name for p in result.figures][-1] == figures.HEATMAP_FIGURE
+    table = Table.read(out)
+    layout = heatmap.choose_axes(table, choose(table))
+    assert (layout.x.name, layout.lines.name) == ("lr", "temperature")  # x has the most values
+    fig = heatmap.draw(table, layout)
     ax = fig.axes[0]
-    assert ax.get_xscale() == "log" and "P(best arm)" in ax.get_ylabel()
-    got = list(ax.get_lines()[0].get_ydata())
-    expected = [r["mean_final_p_best"] for r in rows if r["arms"] == ARMS[0] and r["lr"] == 0.01]
-    assert got == expected
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    rates = ax.collections[0].get_array().reshape(5, 6)
+    for r in table.rows:
+        i, j = list(layout.lines.values).index(r["temperature"]), list(layout.x.values).index(r["lr"])
+        assert rates[i, j] == r["success_rate"]
+    few = study(tmp_path, "few", temperature=np.geomspace(0.03, 3, 5), lr=[0.01, 0.1])
+    assert heatmap.choose_axes(few, choose(few)) is None
 
 
-def test_learning_curves_for_a_few_temperatures(swept):
-    fig = figures._learning_curves(
-        figures.read_table(swept.out / "results.csv"), figures.read_table(swept.out / "curves.csv"), "about"
-    )
-    success_ax, p_ax = fig.axes
-    labels = [line.get_label() for line in success_ax.get_lines()]
-    assert len(labels) == figures.MAX_CURVES
-    assert labels[0].startswith("T = 0.01 ") and labels[-1].startswith("T = 10 ")  # the ends of the grid
-    assert "episode (30 steps each)" == success_ax.get_xlabel() == p_ax.get_xlabel()
-    assert list(success_ax.get_lines()[0].get_xdata()) == [1, 2, 3]
+def test_log_scale_for_positive_log_spaced_values_only():
+    assert log_spaced([0.01, 0.03, 0.1, 0.3, 1.0])
+    assert log_spaced([1, 10]) and not log_spaced([1, 2]) and not log_spaced([1.0])
+    assert log_spaced(np.geomspace(100, 800, 4))  # within a decade, but evenly spaced in log
+    assert not log_spaced([100, 200, 300, 400, 500]) and not log_spaced([-1.0, 0.1, 10.0])
+    assert log_spaced([1e-4, 0.5, 0.6, 0.7])  # four decades: unreadable on a linear axis
+
+
+def test_plot_redraws_the_sweeps_figures_byte_for_byte(tmp_path, capsys):
+    out = tmp_path / "redraw"
+    result = sweep(out, **{**TINY, "figures": True}, temperature=[0.03, 0.1, 0.3, 1.0], lr=[0.01, 0.1])
+    before = {p.name: p.read_bytes() for p in result.figures}
+    assert set(before) == {"success.png", "p_best.png", "learning_curves.png"} and result.figures_skipped is None
+    for p in result.figures:
+        p.unlink()
+    assert main(["plot", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out / name) for name in before]
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert not list(out.glob(".*.tmp"))
+    assert main(["plot", str(out), "--x", "lr_over_T2"]) == 0
+    assert (out / "success.png").read_bytes() != before["success.png"]
+    assert main(["plot", str(out), "--x", "colour"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("batched-bandit plot: error: unknown x 'colour'; choose one of") and "\n" not in err
+    assert main(["plot", str(tmp_path / "nothing")]) == 2
+    assert "holds no study" in capsys.readouterr().err
+
+
+def test_p_best_figure_stacks_the_three_fractions_to_one(tmp_path):
+    table = study(tmp_path, temperature=[0.01, 0.03, 0.1, 0.3, 1.0])
+    layout = choose(table)
+    fig = distribution.draw(table, layout)
+    ax = fig.axes[0]
+    areas = ax.collections[0].get_paths()  # locked on the best arm, undecided, locked on a wrong arm
+    assert len(areas) == 3
+    n = len(table.rows)
+    top = areas[2].vertices[n : 2 * n, 1]  # the last area's upper edge, right to left
+    assert np.allclose(top, 1.0)
+    for r, low in zip(sorted(table.rows, key=lambda r: r["temperature"]), areas[1].vertices[:n, 1]):
+        assert low == pytest.approx(r["locked_best"])
+        assert r["locked_best"] + r["undecided"] + r["locked_wrong"] == pytest.approx(1.0)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:3] == [text for _, text, _ in reversed(distribution.PARTS)]
+    assert "mean ± 1 s.d." not in suptitle(fig)
+
+
+def test_learning_curves_have_bands_and_the_mean_field_dashed_for_sgd(tmp_path):
+    table = study(tmp_path, temperature=[0.1, 1.0], optimizer=["sgd", "adam"], backend="torch")
+    fig = curves.draw(table)
+    (sgd_top, sgd_bottom), (adam_top, adam_bottom) = [fig.axes[:2], fig.axes[2:4]]
+    assert "optimizer sgd" in sgd_top.get_title() and "optimizer adam" in adam_top.get_title()
+    for ax in (sgd_top, sgd_bottom, adam_top, adam_bottom):
+        assert len(ax.collections) == 1 and len(ax.collections[0].get_paths()) == 2  # a band per temperature
+        assert ax.get_ylim()[1] > 1.0  # a curve at 1.0 stays visible
+    dashed = [line for line in sgd_bottom.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 2 and not [line for line in adam_bottom.get_lines() if line.get_linestyle() == "--"]
+    sgd_rows = sorted((r for r in table.rows if r["optimizer"] == "sgd"), key=lambda r: r["temperature"])
+    for line, row in zip(dashed, sgd_rows):
+        field = [c["mean_field_p_best"] for c in sorted(table.curves[row["setting"]], key=lambda c: c["episode"])]
+        assert list(line.get_ydata()) == field
+    assert "mean field: expected-update P(best)" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_learning_curves_of_a_horizon_sweep_share_one_axes_in_steps(tmp_path):
+    table = study(tmp_path, steps_per_episode=[5, 10, 20, 40, 80])
+    fig = curves.draw(table)
+    top, bottom = (ax for ax in fig.axes if ax.get_visible())
+    assert len(drawn_lines(top)) == 5 and bottom.get_xscale() == "log" and "steps done" in bottom.get_xlabel()
+
+
+def test_a_partial_study_is_drawn_and_says_so(tmp_path):
+    class Stopped(InProcess):
+        def run(self, jobs, on_result, on_steps=None):
+            super().run(jobs[:1], on_result, on_steps)
+            raise KeyboardInterrupt
+
+    out = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(out, **TINY, temperature=[0.1, 1.0], arms=GAPS[:2], block_bandits=20, executor=Stopped())
+    paths = figures.plot_sweep(out)
+    assert len(paths) == 3
+    assert "PARTIAL study: 1 of 2 tasks done, 4 of 4 settings have results so far" in suptitle(
+        success.draw(Table.read(out), choose(Table.read(out))))  # fmt: skip
 
 
 def test_without_matplotlib_the_tables_are_written_and_figures_skipped(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
     hint = r"figures skipped: matplotlib is not installed; to get figures: pip install 'batched_bandit\[plot\]'"
     with pytest.warns(UserWarning, match=hint):
-        result = sweep(tmp_path / "py", temperature=[0.1, 1.0], **SMALL)
+        result = sweep(tmp_path / "py", temperature=[0.1, 1.0], n_episodes=3, steps_per_episode=30, n_bandits=60)
     assert result.figures == [] and "pip install" in result.figures_skipped
     assert {p.name for p in (tmp_path / "py").iterdir()} == {"study.sqlite", "results.csv", "curves.csv", "meta.json"}
     args = ["sweep", "--out", str(tmp_path / "cli"), "--n-bandits", "20", "--episodes", "1", "--steps", "10"]
@@ -78,13 +267,5 @@ def test_without_matplotlib_the_tables_are_written_and_figures_skipped(tmp_path,
     err = capsys.readouterr().err
     assert "figures skipped: matplotlib is not installed; to get figures: pip install 'batched_bandit[plot]'" in err
     assert (tmp_path / "cli" / "results.csv").exists()
-
-
-def test_panels_follow_the_rule_axes(tmp_path):
-    pytest.importorskip("matplotlib")
-    result = sweep(tmp_path, temperature=[0.1, 1.0], optimizer=["sgd", "adam"], n_episodes=1, steps_per_episode=20,
-                   n_bandits=30, backend="torch")  # fmt: skip
-    fig = figures._success_vs_temperature(figures.read_table(tmp_path / "results.csv"), "about")
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    assert len(titles) == 2 and "optimizer sgd" in titles[0] and "optimizer adam" in titles[1]
-    assert len(result.figures) == 3
+    assert main(["plot", str(tmp_path / "cli")]) == 2
+    assert "matplotlib is not installed" in capsys.readouterr().err

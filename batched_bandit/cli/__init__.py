@@ -1,4 +1,4 @@
-"""The command line: ``batched-bandit run | sweep | compare | threshold ...``. Configuration lives
+"""The command line: ``batched-bandit run | sweep | plot | compare | threshold``. Configuration lives
 here and nowhere else.
 
 Bad input exits with status 2 and one line on stderr, never a traceback: argparse's own errors,
@@ -12,10 +12,10 @@ import argparse
 import sys
 import warnings
 
-from . import compare, run, sweep, threshold
+from . import compare, plot, run, sweep, threshold
 from .args import join_negative_values
 
-COMMANDS = {"run": run, "sweep": sweep, "compare": compare, "threshold": threshold}
+COMMANDS = {"run": run, "sweep": sweep, "plot": plot, "compare": compare, "threshold": threshold}
 
 
 class Parser(argparse.ArgumentParser):

@@ -134,7 +134,7 @@ def sweep(
             committed = store.committed()
             done_steps = total
         rows, curves = write_tables(folder, store, settings, columns(given))
-        figure_paths, skipped = _figures(folder, record, f"seed {seed}") if figures else ([], "not asked for")
+        figure_paths, skipped = _figures(folder, record, rows, curves) if figures else ([], "not asked for")
         record["figures"] = [p.name for p in figure_paths] if figure_paths else f"skipped: {skipped}"
         record["finished"] = True
     finally:
@@ -224,8 +224,8 @@ def _progress(progress, bar: Bar | None, done: int, total: int):
     return bar, report
 
 
-def _figures(folder: Path, record: dict, note: str) -> tuple[list[Path], str | None]:
-    """Draw the figures from the exports if matplotlib is here, else warn; (paths, why skipped)."""
+def _figures(folder: Path, record: dict, rows: list, curves: list) -> tuple[list[Path], str | None]:
+    """Draw the figures of the tables just written if matplotlib is here, else warn; (paths, why skipped)."""
     from .. import figures
 
     skipped = figures.unavailable_reason()
@@ -233,7 +233,7 @@ def _figures(folder: Path, record: dict, note: str) -> tuple[list[Path], str | N
         warnings.warn(f"figures skipped: {skipped}", stacklevel=3)
         return [], skipped
     tick = time.perf_counter()
-    paths = figures.plot_sweep(folder, note)
+    paths = figures.plot_sweep(folder, rows=rows, curves=curves)
     record["figures_s"] = round(time.perf_counter() - tick, 6)
     return paths, None
 

@@ -1,0 +1,138 @@
+"""Learning curves: per episode, the success rate (95% Wilson band) and the mean P(best arm) (95%
+normal band) with the mean-field P(best) dashed (SGD on fixed problems: the expected-update
+trajectory, meanfield.py). A panel per problem, horizon and rule (the axes in PANEL_AXES that are
+swept), a line per setting of the other swept axes; layout.fit says what does not fit.
+"""
+
+from __future__ import annotations
+
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from ..study.setting import MODELS
+from .canvas import Sheet
+from .columns import is_number, log_spaced, setting_text, text
+from .layout import MAX_LINES, MAX_PANELS, PREFERENCE, fit
+from .marks import Bands, band_alpha, colours, estimate, log_scale, probability_axis
+from .table import Table
+from .words import title_block
+
+PANEL_AXES = (*MODELS, "reward_values", "reward_sd", "n_episodes", "steps_per_episode", "optimizer", "baseline",
+              "nesterov", "centered")  # fmt: skip
+PANEL = (4.2, 2.3)  # a panel is two axes high: success rate over mean P(best)
+DASHES = (0, (4, 2))
+CURVES = (("success_rate", "success_ci_low", "success_ci_high"), ("mean_p_best", "p_best_ci_low", "p_best_ci_high"))
+
+
+def choose(table: Table) -> tuple[dict, dict, dict, list[str]]:
+    """({panel axis: values shown}, {line axis: values shown}, {held axis: value}, notes): in each
+    group the axes with the most values first. When only problem, horizon and rule axes are swept,
+    panels of one curve each would be compared across the page: the longest such axis becomes the
+    lines of one panel instead."""
+    swept = sorted(table.swept(), key=lambda a: (-len(table.present(a)), PREFERENCE.index(a)))
+    panel_axes, line_axes = [a for a in swept if a in PANEL_AXES], [a for a in swept if a not in PANEL_AXES]
+    if not line_axes and panel_axes:
+        line_axes.append(panel_axes.pop(0))
+    notes = []
+    panels, held = fit(table, panel_axes, MAX_PANELS, notes)
+    lines, held_lines = fit(table, line_axes, MAX_LINES, notes)
+    return panels, lines, {**held, **held_lines}, notes
+
+
+def draw(table: Table):
+    """The learning-curve figure: a Figure."""
+    panel_shown, line_shown, held, notes = choose(table)
+    panel_axes, line_axes = list(panel_shown), list(line_shown)
+    rows = [r for r in table.rows if _kept(r, {**panel_shown, **line_shown}, held)]
+    panels, lines = _combos(table, rows, panel_axes), _combos(table, rows, line_axes)
+    # horizons of different steps per episode share one axes in steps done, not in episodes
+    x = "step" if "steps_per_episode" in line_axes else "episode"
+    log = x == "step" and log_spaced([r["steps_per_episode"] for r in rows])
+    ordered = len(line_axes) == 1 and (line_axes[0] in MODELS or all(is_number(c[0]) for c in lines))
+    palette = colours(len(lines), ordered)  # arm vectors are ordered by their gap
+    sheet = Sheet(len(panels), panel=PANEL, stack=2, sharex=False)
+    mean_field = False
+    for (top, bottom), panel in zip(sheet.cells, panels):
+        mine = [r for r in rows if _combo(r, panel_axes) == panel]
+        bands = (Bands(), Bands())
+        for row in mine:
+            points = sorted(table.curves[row["setting"]], key=lambda c: c["episode"])
+            colour = palette[lines.index(_combo(row, line_axes))]
+            mean_field |= _draw_setting((top, bottom), bands, x, points, colour)
+        for ax, band in zip((top, bottom), bands):
+            band.draw(ax, alpha=band_alpha(len(lines)))
+            probability_axis(ax)
+        top.set_title(_title(panel_axes, panel, mine[0]))
+        if log:
+            log_scale(bottom, [c["step"] for r in mine for c in table.curves[r["setting"]]])
+        elif max(r["n_episodes"] for r in mine) == 1:
+            bottom.set_xticks([1])  # one episode: one point, and no fractional ticks around it
+        else:
+            bottom.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    names = [_title(line_axes, combo, next(r for r in rows if _combo(r, line_axes) == combo)) for combo in lines]
+    head = "Learning curves: success rate and mean P(best arm) at each episode's end"
+    return sheet.finish(title_block(table, None, head, tuple(notes)), _x_label(x, log, rows),
+                        ("success rate", "mean P(best arm)"), legend=_handles(names, palette, mean_field))  # fmt: skip
+
+
+def _x_label(x: str, log: bool, rows: list[dict]) -> str:
+    """The x label: "episode (1,000 steps each)", or "steps done (log scale)" when horizons share the axes."""
+    if x == "step":
+        return "steps done" + (" (log scale)" if log else "")
+    steps = {r["steps_per_episode"] for r in rows}
+    return "episode" + (f" ({text(steps.pop())} steps each)" if len(steps) == 1 else " (steps: see the panel's title)")
+
+
+def _draw_setting(axes: tuple, bands: tuple, x: str, points: list[dict], colour) -> bool:
+    """One setting's curves against ``x`` (episode or step), success rate above, mean P(best)
+    below; True if it has a mean-field trajectory (drawn dashed, darker, over the mean)."""
+    xs = [c[x] for c in points]
+    for ax, band, (y, low, high) in zip(axes, bands, CURVES):
+        estimate(ax, band, xs, [c[y] for c in points], [c[low] for c in points], [c[high] for c in points], colour,
+                 numeric=True, lw=1.4, ms=2.5)  # fmt: skip
+    field = [c["mean_field_p_best"] for c in points]
+    if any(f is None for f in field):
+        return False
+    darker = tuple(0.55 * c for c in to_rgb(colour))  # visible where it lies on the simulated mean
+    axes[1].plot(xs, field, color=darker, lw=1.1, ls=DASHES, marker="_" if len(points) == 1 else None, zorder=2.5)
+    return True
+
+
+def _kept(row: dict, shown: dict, held: dict) -> bool:
+    """A row at the held values (or without the axis) and among the values shown."""
+    return all(row.get(a) in (None, v) for a, v in held.items()) and all(row.get(a) in v for a, v in shown.items())
+
+
+def _title(names: list[str], values: tuple, row: dict) -> str:
+    """Axes at values, a reward-model axis with its gap: "arms (0, 0.1), gap 0.0399, 1,000 steps"."""
+    parts = [setting_text(a, v) + (f", gap {text(row['gap'])}" if a in MODELS and row.get("gap") else "")
+             for a, v in zip(names, values)]  # fmt: skip
+    return ", ".join(parts)
+
+
+def _combo(row: dict, names: list[str]) -> tuple:
+    return tuple(row.get(a) for a in names)
+
+
+def _combos(table: Table, rows: list[dict], names: list[str]) -> list[tuple]:
+    """The distinct value combinations of these axes among the rows, sorted: numbers ascending,
+    arm vectors by their gap, choices in the grid's order, None last."""
+    first = {_combo(r, names): r for r in reversed(rows)}
+
+    def key(combo):
+        gap = first[combo].get("gap") or 0.0
+        return [(v is None, v if is_number(v) else gap if a in MODELS else table.values[a].index(v))
+                for a, v in zip(names, combo)]  # fmt: skip
+
+    return sorted(first, key=key)
+
+
+def _handles(names: list[str], palette: list, mean_field: bool) -> list:
+    handles = [Line2D([], [], color=c, lw=1.4, label=name or "the study's one setting")
+               for c, name in zip(palette, names)]  # fmt: skip
+    handles.append(Patch(color="grey", alpha=0.3, label="95% interval (Wilson; normal for the mean)"))
+    if mean_field:
+        handles.append(Line2D([], [], color="black", lw=1.1, ls=DASHES, label="mean field: expected-update P(best)"))
+    return handles
