@@ -86,8 +86,9 @@ def test_an_older_format_gives_a_clear_message(tmp_path):
     store = new_store(tmp_path)
     store.db.execute(f"PRAGMA user_version = {FORMAT_VERSION - 1}")
     store.close()
-    with pytest.raises(ValueError, match=r"written by an older version of batched_bandit \(store format 1; this "
-                       r"version reads format 2\): run the study again into a new folder"):  # fmt: skip
+    message = (rf"written by an older version of batched_bandit \(store format {FORMAT_VERSION - 1}; this version "
+               rf"reads format {FORMAT_VERSION}\): run the study again into a new folder")  # fmt: skip
+    with pytest.raises(ValueError, match=message):
         Store.open(tmp_path / "study", SPEC, [])
     old = tmp_path / "csv"  # batched_bandit 0.1's sweep folder: CSV files and spec.json
     old.mkdir()

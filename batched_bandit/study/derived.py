@@ -63,12 +63,17 @@ def arm_columns(settings: list[Setting]) -> list[str]:
     return [f"arm_{i}" for i in range(k)] if k <= MAX_ARM_COLUMNS else []
 
 
-def mean_field(settings: list[Setting]) -> dict[int, np.ndarray]:
-    """setting index -> the mean-field P(best) at each episode's end, for SGD settings on fixed
-    problems; settings of one shape are iterated together."""
+def has_mean_field(setting: Setting) -> bool:
+    """Whether the mean field applies: SGD (any momentum, baseline) on a fixed problem."""
+    return setting.get("optimizer", "sgd") == "sgd" and expected_rewards(setting) is not None
+
+
+def mean_field(settings: list[Setting], only=None) -> dict[int, np.ndarray]:
+    """setting index -> the mean-field P(best) at each episode's end, for the settings (of
+    ``only``, default all) where it applies; settings of one shape are iterated together."""
     groups: dict[tuple, list[int]] = {}
     for i, s in enumerate(settings):
-        if s.get("optimizer", "sgd") == "sgd" and expected_rewards(s) is not None:
+        if (only is None or i in only) and has_mean_field(s):
             groups.setdefault((s.n_arms, s.n_episodes, s.steps_per_episode), []).append(i)
     out = {}
     for (_, n_episodes, steps), members in groups.items():

@@ -19,6 +19,8 @@ Schema (``PRAGMA user_version`` = FORMAT_VERSION):
   sufficient statistics of task.block_statistics, arrays as little-endian BLOBs (int64 / float64;
   verdicts: np.packbits of the final verdicts, bandit order).
 - ``calls(call, record)``: versions, device, backend, executor, timings, command line (JSON).
+- ``mean_field(setting, p_best)``: the mean-field P(best) per episode (float64 BLOB), a
+  deterministic function of the setting computed once, when the exports are first written.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 
 FILE = "study.sqlite"
 FORMAT = "batched_bandit.study"
-FORMAT_VERSION = 2  # 1 was the CSV folder of batched_bandit 0.1 (spec.json, results.csv appended)
+FORMAT_VERSION = 3  # 1 was the CSV folder of batched_bandit 0.1 (spec.json, results.csv appended)
 EXPORTS = ("results.csv", "curves.csv", "meta.json")
 SCHEMA = """
 CREATE TABLE spec (id INTEGER PRIMARY KEY CHECK (id = 0), format TEXT NOT NULL, spec TEXT NOT NULL);
@@ -49,6 +51,7 @@ CREATE TABLE blocks (
     last_rewards BLOB NOT NULL, verdicts BLOB NOT NULL, PRIMARY KEY (setting, block)
 ) WITHOUT ROWID;
 CREATE TABLE calls (call INTEGER PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE mean_field (setting INTEGER PRIMARY KEY, p_best BLOB NOT NULL);
 """
 ARRAYS = {"successes": "<i8", "p_best_sum": "<f8", "p_best_sq": "<f8", "regret_sum": "<f8", "regret_sq": "<f8",
           "p_best_hist": "<i8", "last_rewards": "<f8"}  # fmt: skip
@@ -175,7 +178,16 @@ class Store:
             cursor = self.db.execute("INSERT OR REPLACE INTO calls VALUES (?, ?)", (call, json.dumps(record)))
         return cursor.lastrowid if call is None else call
 
+    def save_mean_field(self, fields: dict[int, np.ndarray]) -> None:
+        """Keep settings' mean-field trajectories (setting -> (n_episodes,) float64)."""
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO mean_field VALUES (?, ?)",
+                                [(i, np.asarray(p, dtype="<f8").tobytes()) for i, p in fields.items()])  # fmt: skip
+
     # --- reading ---
+
+    def mean_field(self) -> dict[int, np.ndarray]:
+        return {i: np.frombuffer(b, dtype="<f8") for i, b in self.db.execute("SELECT setting, p_best FROM mean_field")}
 
     @property
     def spec(self) -> dict:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..result import versions
 from ..stats import mean_interval, wilson_interval
-from .derived import DERIVED, arm_columns, derived_columns, mean_field
+from .derived import DERIVED, arm_columns, derived_columns, has_mean_field, mean_field
 from .problems import RandomArms
 from .setting import MODELS, Setting
 from .store import EXPORTS, Store
@@ -129,7 +129,12 @@ def curve_rows(index: int, setting: Setting, m: dict, field: np.ndarray | None =
 def write_tables(folder: Path, store: Store, settings: list[Setting], setting_columns: list[str]):
     """Write results.csv and curves.csv from the store; returns (result rows, curve rows)."""
     merged = merge(store.blocks())
-    fields = mean_field(settings)
+    fields = store.mean_field()
+    missing = [i for i, s in enumerate(settings) if i not in fields and has_mean_field(s)]
+    if missing:  # computed once per study: a deterministic function of the setting
+        new = mean_field(settings, only=set(missing))
+        store.save_mean_field(new)
+        fields.update(new)
     rows = [result_row(i, s, merged[i]) for i, s in enumerate(settings)]
     curves = [c for i, s in enumerate(settings) for c in curve_rows(i, s, merged[i], fields.get(i))]
     head = ["setting", *setting_columns]
@@ -233,7 +238,8 @@ class Study:
 
     def curves(self) -> list[dict]:
         merged = merge(self.store.blocks())
-        fields = mean_field([s for i, s in enumerate(self.settings)])
+        fields = self.store.mean_field()  # written with the exports; computed here for a partial study
+        fields.update(mean_field(self.settings, only={i for i in merged if i not in fields}))
         return [
             c for i, s in enumerate(self.settings) if i in merged for c in curve_rows(i, s, merged[i], fields.get(i))
         ]
