@@ -38,6 +38,12 @@
 #include <immintrin.h>
 #endif
 
+/* GCC's partial redundancy elimination copies the step's exp polynomials across the time loop's
+ * back edge (computing them twice: +45% instructions a step); without it the loop is as written. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-pre")
+#endif
+
 /* ---------------------------------------------------------------- the rule (compile time) */
 #ifndef BB_OPTIMIZER
 #define BB_OPTIMIZER 0 /* 0 sgd, 1 adam, 2 rmsprop */
@@ -85,14 +91,35 @@ typedef uint64_t vu64 __attribute__((vector_size(8 * LANES)));
 typedef double vd __attribute__((vector_size(8 * LANES)));
 typedef int64_t vi64 __attribute__((vector_size(8 * LANES)));
 
-INLINE vf select_f(vi mask, vf a, vf b) { /* mask ? a : b, lane by lane */
-    return (vf)(((vi)a & mask) | ((vi)b & ~mask));
-}
 INLINE vf splat(float x) { return (vf){0} + x; }
-INLINE int any_lane(vi mask) { /* some lane of a comparison's mask is true */
+
+/* Lane masks: comparisons, selects and counts. On AVX-512 a mask lives in a mask register (a
+ * vector of all-ones / zero lanes would make every compare-and-select a round trip through one);
+ * elsewhere it is that vector. Comparisons are IEEE's ordered ones, as C's < <= > >= on vectors. */
 #if defined(__AVX512F__)
-    return _mm512_test_epi32_mask((__m512i)mask, (__m512i)mask) != 0;
-#elif defined(__AVX__)
+typedef __mmask16 vm;
+#define CMP_F(name, predicate) \
+    INLINE vm name(vf a, vf b) { return _mm512_cmp_ps_mask((__m512)a, (__m512)b, predicate); }
+CMP_F(lt, _CMP_LT_OQ)
+CMP_F(le, _CMP_LE_OQ)
+CMP_F(gt, _CMP_GT_OQ)
+CMP_F(ge, _CMP_GE_OQ)
+CMP_F(ne, _CMP_NEQ_UQ)
+INLINE vf select_f(vm mask, vf a, vf b) { return (vf)_mm512_mask_blend_ps(mask, (__m512)b, (__m512)a); }
+INLINE vi count_if(vm mask, vi n) { return (vi)_mm512_mask_sub_epi32((__m512i)n, mask, (__m512i)n, _mm512_set1_epi32(-1)); }
+INLINE int any_lane(vm mask) { return mask != 0; }
+#define ALL_LANES ((vm)0xFFFF)
+#else
+typedef vi vm;
+INLINE vm lt(vf a, vf b) { return a < b; }
+INLINE vm le(vf a, vf b) { return a <= b; }
+INLINE vm gt(vf a, vf b) { return a > b; }
+INLINE vm ge(vf a, vf b) { return a >= b; }
+INLINE vm ne(vf a, vf b) { return a != b; }
+INLINE vf select_f(vm mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+INLINE vi count_if(vm mask, vi n) { return n - mask; } /* a true lane is -1 */
+INLINE int any_lane(vm mask) {
+#if defined(__AVX__)
     return !_mm256_testz_si256((__m256i)mask, (__m256i)mask);
 #else
     int any = 0;
@@ -100,6 +127,8 @@ INLINE int any_lane(vi mask) { /* some lane of a comparison's mask is true */
     return any != 0;
 #endif
 }
+#define ALL_LANES ((vm){0} - 1)
+#endif
 INLINE vf vsqrt(vf x) { /* IEEE square root (correctly rounded) */
 #if defined(__AVX512F__)
     return (vf)_mm512_sqrt_ps((__m512)x);
@@ -259,7 +288,7 @@ INLINE vf to_normal(vu word) {
     vf w = -log_f32((1.0f - x) * (1.0f + x));
     vf centre = w - 2.5f, p = splat(ERFINV_CENTRE[0]);
     for (int i = 1; i < 9; i++) p = ERFINV_CENTRE[i] + p * centre;
-    vi in_tail = w >= 5.0f;
+    vm in_tail = ge(w, splat(5.0f));
     if (any_lane(in_tail)) { /* |z| > 2.8: 1 word in 290, so most blocks skip the tail's sqrt */
         vf tail = vsqrt(w) - 3.0f, q = splat(ERFINV_TAIL[0]);
         for (int i = 1; i < 9; i++) q = ERFINV_TAIL[i] + q * tail;
@@ -273,7 +302,7 @@ INLINE vf to_normal(vu word) {
  * (no subnormals). x * log2(e) is rounded to float: relative error grows ~1.3e-8 |x|. */
 INLINE vf exp_nonpositive(vf x) {
     vf y = x * 1.44269504088896341f;
-    y = select_f(y < -126.0f, splat(-126.0f), y);
+    y = select_f(lt(y, splat(-126.0f)), splat(-126.0f), y);
     vi n = __builtin_convertvector(y - 0.5f, vi);  /* truncation toward zero */
     vf f = y - __builtin_convertvector(n, vf);
     vf p = splat(1.535336188319500e-4f);
@@ -284,7 +313,7 @@ INLINE vf exp_nonpositive(vf x) {
     p = p * f + 6.931472028550421e-1f;
     p = p * f + 1.0f;
     vf result = p * (vf)((n + 127) << 23);
-    return select_f(x < -87.0f, splat(0.0f), result);
+    return select_f(lt(x, splat(-87.0f)), splat(0.0f), result);
 }
 
 /* e[k] = exp(w[k] / T - max_k w[k] / T); returns sum_k e[k] (summed in arm order). */
@@ -292,7 +321,7 @@ INLINE vf softmax_terms(int K, const vf *w, vf inv_t, vf *e) {
     vf m = w[0] * inv_t;
     for (int k = 1; k < K; k++) {
         vf z = w[k] * inv_t;
-        m = select_f(z > m, z, m);
+        m = select_f(gt(z, m), z, m);
     }
     vf total = splat(0.0f);
     for (int k = 0; k < K; k++) {
@@ -302,47 +331,59 @@ INLINE vf softmax_terms(int K, const vf *w, vf inv_t, vf *e) {
     return total;
 }
 
-/* The arm of inverse-CDF sampling: #{k < K-1 : cdf[k] <= u * total}; *param_out = its parameter. */
-INLINE vi draw_arm(int K, const vf *e, vf total, vf u, const vf *param, vf *param_out) {
+/* The arm of inverse-CDF sampling, #{k < K-1 : cdf[k] <= u * total}, as one mask per arm (hit[k]:
+ * the lanes that drew arm k); *param_out = the drawn arm's parameter. cdf never decreases, so the
+ * lanes past cdf[k] are among those past cdf[k-1], and arm k is drawn where k-1 is passed but not k. */
+INLINE void draw_arm(int K, const vf *e, vf total, vf u, const vf *param, vm *hit, vf *param_out) {
     vf threshold = u * total, q = param[0], cdf = e[0];
-    vi arm = (vi){0};
+    vm before = ALL_LANES; /* lanes past cdf[k-1] */
     for (int k = 1; k < K; k++) {
-        vi past = cdf <= threshold;
-        arm -= past;
+        vm past = le(cdf, threshold);
+        hit[k - 1] = before & ~past;
+        before = past;
         q = select_f(past, param[k], q);
         cdf += e[k];
     }
+    hit[K - 1] = before;
     *param_out = q;
-    return arm;
 }
 
 /* ---------------------------------------------------------------- a block of bandits */
-/* Per-bandit numbers (one lane each) and the block's state. Fields a rule does not use are
- * dead code to the compiler. */
+/* The per-bandit numbers of a block, one lane each (fields a rule does not use are dead code). */
 typedef struct {
-    vf inv_t, lr, lr_inv_t, win, loss, sd;
-    vf momentum, damp_factor, weight_decay, eps;
-    vf b1_coeff, b2, one_minus_b2, lr_c1, c2; /* adam */
-    vi b1_small;
-    vd pow_b1, pow_b2, beta1, beta2;          /* beta^(t+1), in double */
-    int corrections_settled;                  /* every lane's bias corrections are exactly 1 */
-    vf alpha, one_minus_alpha, ga_coeff;      /* rmsprop */
-    vi ga_small;
-    vf decay, one_minus_decay, baseline;      /* reward baseline */
-    vf param[MAX_ARMS], gap[MAX_ARMS];
-    vf w[MAX_ARMS], sums[MAX_ARMS];
-    vi pulls[MAX_ARMS];
-    vf buf[MAX_ARMS], avg[MAX_ARMS], avg_sq[MAX_ARMS]; /* momentum, first / second moments */
-} block_t;
+    vf inv_t, lr, lr_inv_t, win, loss, sd, momentum, damp_factor, weight_decay, eps;
+    vf b1_coeff, b2, one_minus_b2;       /* adam: lerp coefficient of 1 - beta1 (see lerp) */
+    vm b1_small;
+    vd beta1, beta2;                     /* adam, in double for the bias corrections */
+    vf alpha, one_minus_alpha, ga_coeff; /* rmsprop */
+    vm ga_small;
+    vf decay, one_minus_decay;           /* "ema" baseline */
+} lanes_t;
+
+/* What a step updates besides the per-arm arrays. */
+typedef struct {
+    vf baseline;      /* the reward baseline */
+    vd pow_b1, pow_b2; /* adam: beta^(t+1), a running product in double */
+    vf lr_c1, c2;     /* adam: lr / (1 - beta1^(t+1)) and sqrt(1 - beta2^(t+1)) in float */
+    int settled;      /* adam: every lane's bias corrections are exactly 1, and stay 1 */
+} running_t;
+
+/* The per-arm state of a block: arrays local to run_block (so that the compiler keeps them in
+ * registers; a struct holding them is kept in memory), reached through these pointers. */
+typedef struct {
+    vf *w, *sums, *buf, *avg, *avg_sq; /* weights, reward sums, momentum, first / second moments */
+    vi *pulls;
+    const vf *param;                   /* P(win) or mean per arm */
+} arms_t;
 
 /* torch.lerp(a, b, weight) with weight = 1 - beta per lane, as torch computes it on the CPU:
  * fma(weight, b - a, a) for |weight| < 0.5, else fma(weight - 1, b - a, b). */
-INLINE void lerp_setup(vf weight, vf *coeff, vi *small) {
-    vf magnitude = select_f(weight < 0.0f, -weight, weight);
-    *small = magnitude < 0.5f;
+INLINE void lerp_setup(vf weight, vf *coeff, vm *small) {
+    vf magnitude = select_f(lt(weight, splat(0.0f)), -weight, weight);
+    *small = lt(magnitude, splat(0.5f));
     *coeff = select_f(*small, weight, weight - 1.0f);
 }
-INLINE vf lerp(vf a, vf b, vf coeff, vi small) { return vfma(coeff, b - a, select_f(small, a, b)); }
+INLINE vf lerp(vf a, vf b, vf coeff, vm small) { return vfma(coeff, b - a, select_f(small, a, b)); }
 
 typedef struct {
     const float *arm_param, *arm_gap, *init_weights;                      /* (n, K) */
@@ -359,7 +400,7 @@ typedef struct {
 
 INLINE vf load_lanes(const float *p, int used) {
     vf v;
-    for (int l = 0; l < LANES; l++) v[l] = p[l < used ? l : 0];
+    for (int l = 0; l < LANES; l++) v[l] = p[l < used ? l : 0]; /* padding lanes repeat lane 0 */
     return v;
 }
 INLINE vd load_lanes_f64(const double *p, int used) {
@@ -373,149 +414,154 @@ INLINE vf load_arm(const float *p, int K, int k, int used) {
     return v;
 }
 
-INLINE void block_init(block_t *b, int K, const bb_batch *a, int64_t lo, int used) {
-    b->inv_t = load_lanes(a->inv_t + lo, used);
-    b->lr = load_lanes(a->lr + lo, used);
-    b->lr_inv_t = b->lr * b->inv_t;
-    b->win = load_lanes(a->win + lo, used);
-    b->loss = load_lanes(a->loss + lo, used);
-    b->sd = load_lanes(a->reward_sd + lo, used);
-    b->momentum = load_lanes(a->momentum + lo, used);
+INLINE void lanes_init(lanes_t *p, const bb_batch *a, int64_t lo, int used) {
+    p->inv_t = load_lanes(a->inv_t + lo, used);
+    p->lr = load_lanes(a->lr + lo, used);
+    p->lr_inv_t = p->lr * p->inv_t;
+    p->win = load_lanes(a->win + lo, used);
+    p->loss = load_lanes(a->loss + lo, used);
+    p->sd = load_lanes(a->reward_sd + lo, used);
+    p->momentum = load_lanes(a->momentum + lo, used);
     vf damp_complement = load_lanes(a->one_minus_dampening + lo, used);
-    b->damp_factor = select_f(b->momentum == 0.0f, splat(1.0f), damp_complement); /* torch: no buffer at 0 */
-    b->weight_decay = load_lanes(a->weight_decay + lo, used);
-    b->eps = load_lanes(a->eps + lo, used);
-    lerp_setup(load_lanes(a->one_minus_beta1 + lo, used), &b->b1_coeff, &b->b1_small);
-    b->b2 = load_lanes(a->beta2 + lo, used);
-    b->one_minus_b2 = load_lanes(a->one_minus_beta2 + lo, used);
-    b->beta1 = load_lanes_f64(a->beta1_f64 + lo, used);
-    b->beta2 = load_lanes_f64(a->beta2_f64 + lo, used);
-    b->pow_b1 = b->pow_b2 = (vd){0} + 1.0;
-    b->corrections_settled = 0;
-    b->lr_c1 = b->lr;
-    b->c2 = splat(1.0f);
-    b->alpha = load_lanes(a->alpha + lo, used);
-    b->one_minus_alpha = load_lanes(a->one_minus_alpha + lo, used);
-    lerp_setup(b->one_minus_alpha, &b->ga_coeff, &b->ga_small);
-    b->decay = load_lanes(a->baseline_decay + lo, used);
-    b->one_minus_decay = load_lanes(a->one_minus_decay + lo, used);
-    b->baseline = splat(0.0f);
-    for (int k = 0; k < K; k++) {
-        b->param[k] = load_arm(a->arm_param + lo * K, K, k, used);
-        b->gap[k] = load_arm(a->arm_gap + lo * K, K, k, used);
-        b->w[k] = load_arm(a->init_weights + lo * K, K, k, used);
-        b->buf[k] = b->avg[k] = b->avg_sq[k] = splat(0.0f);
-    }
+    p->damp_factor = select_f(ne(p->momentum, splat(0.0f)), damp_complement, splat(1.0f)); /* torch: no buffer at 0 */
+    p->weight_decay = load_lanes(a->weight_decay + lo, used);
+    p->eps = load_lanes(a->eps + lo, used);
+    lerp_setup(load_lanes(a->one_minus_beta1 + lo, used), &p->b1_coeff, &p->b1_small);
+    p->b2 = load_lanes(a->beta2 + lo, used);
+    p->one_minus_b2 = load_lanes(a->one_minus_beta2 + lo, used);
+    p->beta1 = load_lanes_f64(a->beta1_f64 + lo, used);
+    p->beta2 = load_lanes_f64(a->beta2_f64 + lo, used);
+    p->alpha = load_lanes(a->alpha + lo, used);
+    p->one_minus_alpha = load_lanes(a->one_minus_alpha + lo, used);
+    lerp_setup(p->one_minus_alpha, &p->ga_coeff, &p->ga_small);
+    p->decay = load_lanes(a->baseline_decay + lo, used);
+    p->one_minus_decay = load_lanes(a->one_minus_decay + lo, used);
 }
 
 /* Adam's bias corrections for step t: 1 - beta1^(t+1) and sqrt(1 - beta2^(t+1)), in double from
  * the float64 betas (as torch.optim computes them from Python floats), then rounded to float;
  * beta^(t+1) is a running product (a few ulps of double from pow). Once every lane's corrections
  * round to exactly 1 they stay 1 and are no longer computed. */
-INLINE void adam_corrections(block_t *b) {
-    if (b->corrections_settled) return;
-    b->pow_b1 *= b->beta1;
-    b->pow_b2 *= b->beta2;
-    vf c1 = __builtin_convertvector(1.0 - b->pow_b1, vf);
-    b->c2 = __builtin_convertvector(vsqrt_d(1.0 - b->pow_b2), vf);
-    b->lr_c1 = b->lr / c1;
-    b->corrections_settled = !any_lane((c1 != 1.0f) | (b->c2 != 1.0f));
+INLINE void adam_corrections(const lanes_t *p, running_t *r) {
+    if (r->settled) return;
+    r->pow_b1 *= p->beta1;
+    r->pow_b2 *= p->beta2;
+    vf c1 = __builtin_convertvector(1.0 - r->pow_b1, vf);
+    r->c2 = __builtin_convertvector(vsqrt_d(1.0 - r->pow_b2), vf);
+    r->lr_c1 = p->lr / c1;
+    r->settled = !any_lane(ne(c1, splat(1.0f)) | ne(r->c2, splat(1.0f)));
 }
 
 /* The reward baseline after the reward of step t; returns the advantage r - b. */
-INLINE vf advantage(block_t *b, vf reward, uint64_t t) {
+INLINE vf advantage(const lanes_t *p, running_t *r, vf reward, uint64_t t) {
 #if BB_BASELINE == 1
-    b->baseline = b->baseline + (reward - b->baseline) / (float)(t + 1);
+    r->baseline = r->baseline + (reward - r->baseline) / (float)(t + 1);
 #elif BB_BASELINE == 2
-    b->baseline = b->decay * b->baseline + b->one_minus_decay * reward;
+    r->baseline = p->decay * r->baseline + p->one_minus_decay * reward;
 #endif
-    (void)t;
-    return BB_BASELINE ? reward - b->baseline : reward;
+    (void)p, (void)t;
+    return BB_BASELINE ? reward - r->baseline : reward;
 }
 
-/* torch.optim's step for arm k, given its gradient g (optimizers.py). */
-INLINE void optimizer_step(block_t *b, int k, vf g, int first) {
+/* torch.optim's step for arm k, given its gradient g (optimizers.py). damp_factor: SGD's factor
+ * of g in the momentum buffer at this step (1 at t = 0: buf = 0 m + 1 g, torch's copy of g). */
+INLINE void optimizer_step(const lanes_t *p, const running_t *r, arms_t s, int k, vf g, vf damp_factor) {
+    (void)r, (void)damp_factor;
 #if BB_WEIGHT_DECAY
-    g = g + b->weight_decay * b->w[k];
+    g = g + p->weight_decay * s.w[k];
 #endif
 #if BB_OPTIMIZER == SGD
 #if BB_MOMENTUM
-    b->buf[k] = first ? g : b->buf[k] * b->momentum + b->damp_factor * g;
-    g = BB_NESTEROV ? g + b->momentum * b->buf[k] : b->buf[k];
+    s.buf[k] = s.buf[k] * p->momentum + damp_factor * g;
+    g = BB_NESTEROV ? g + p->momentum * s.buf[k] : s.buf[k];
 #endif
-    (void)first;
-    b->w[k] = b->w[k] - b->lr * g;
+    s.w[k] = s.w[k] - p->lr * g;
 #elif BB_OPTIMIZER == ADAM
-    (void)first;
-    b->avg[k] = lerp(b->avg[k], g, b->b1_coeff, b->b1_small);
-    b->avg_sq[k] = b->avg_sq[k] * b->b2 + b->one_minus_b2 * g * g;
-    vf denom = vsqrt(b->avg_sq[k]) / b->c2 + b->eps;
-    b->w[k] = b->w[k] - b->lr_c1 * (b->avg[k] / denom);
+    s.avg[k] = lerp(s.avg[k], g, p->b1_coeff, p->b1_small);
+    s.avg_sq[k] = s.avg_sq[k] * p->b2 + p->one_minus_b2 * g * g;
+    vf denom = vsqrt(s.avg_sq[k]) / r->c2 + p->eps;
+    s.w[k] = s.w[k] - r->lr_c1 * (s.avg[k] / denom);
 #else /* RMSPROP */
-    (void)first;
-    b->avg_sq[k] = b->avg_sq[k] * b->alpha + b->one_minus_alpha * g * g;
-    vf avg;
+    s.avg_sq[k] = s.avg_sq[k] * p->alpha + p->one_minus_alpha * g * g;
 #if BB_CENTERED
-    b->avg[k] = lerp(b->avg[k], g, b->ga_coeff, b->ga_small);
-    vf centred = b->avg_sq[k] - b->avg[k] * b->avg[k];
-    avg = vsqrt(select_f(centred > 0.0f, centred, splat(0.0f))) + b->eps;
+    s.avg[k] = lerp(s.avg[k], g, p->ga_coeff, p->ga_small);
+    vf centred = s.avg_sq[k] - s.avg[k] * s.avg[k];
+    vf avg = vsqrt(select_f(gt(centred, splat(0.0f)), centred, splat(0.0f))) + p->eps;
 #else
-    avg = vsqrt(b->avg_sq[k]) + b->eps;
+    vf avg = vsqrt(s.avg_sq[k]) + p->eps;
 #endif
 #if BB_MOMENTUM
-    b->buf[k] = b->buf[k] * b->momentum + g / avg;
-    b->w[k] = b->w[k] - b->lr * b->buf[k];
+    s.buf[k] = s.buf[k] * p->momentum + g / avg;
+    s.w[k] = s.w[k] - p->lr * s.buf[k];
 #else
-    b->w[k] = b->w[k] - b->lr * (g / avg);
+    s.w[k] = s.w[k] - p->lr * (g / avg);
 #endif
 #endif
 }
 
+/* The random numbers of a pair of steps 2p, 2p + 1: the arm's uniform and the reward's draw (a
+ * uniform, or the normal deviate of Gaussian rewards), from one Philox call. */
+typedef struct {
+    vf arm[2], reward[2];
+} draws_t;
+
+INLINE draws_t draw_pair(uint64_t pair, const stream_t *stream) {
+    vu words[4];
+    draws_t d;
+    philox(pair, stream, words);
+    for (int i = 0; i < 2; i++) {
+        d.arm[i] = to_uniform(words[2 * i]);
+        d.reward[i] = BB_GAUSSIAN ? to_normal(words[2 * i + 1]) : to_uniform(words[2 * i + 1]);
+    }
+    return d;
+}
+
 /* One step t of a block: draw arms and rewards, add to the sums, update the weights. */
-INLINE void step(int K, block_t *b, uint64_t t, vu word_arm, vu word_reward) {
+INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf u_arm, vf reward_draw) {
     vf e[MAX_ARMS], q;
-    vf total = softmax_terms(K, b->w, b->inv_t, e);
-    vi arm = draw_arm(K, e, total, to_uniform(word_arm), b->param, &q);
+    vm hits[MAX_ARMS];
+    vf total = softmax_terms(K, s.w, p->inv_t, e);
+    draw_arm(K, e, total, u_arm, s.param, hits, &q);
 #if BB_GAUSSIAN
-    vf reward = q + b->sd * to_normal(word_reward);
+    vf reward = q + p->sd * reward_draw;
 #else
-    vf reward = select_f(to_uniform(word_reward) < q, b->win, b->loss);
+    vf reward = select_f(lt(reward_draw, q), p->win, p->loss);
 #endif
 #if SEED_RULE /* the seed's update, pinned: w += (lr inv_t r / total) (onehot total - e) */
-    (void)t;
-    vf scale = b->lr_inv_t * reward / total;
+    (void)r, (void)t;
+    vf scale = p->lr_inv_t * reward / total;
     for (int k = 0; k < K; k++) {
-        vi hit = arm == k;
-        b->sums[k] = select_f(hit, b->sums[k] + reward, b->sums[k]);
-        b->pulls[k] -= hit;
-        b->w[k] += scale * (select_f(hit, total, splat(0.0f)) - e[k]);
+        vm hit = hits[k];
+        s.sums[k] = select_f(hit, s.sums[k] + reward, s.sums[k]);
+        s.pulls[k] = count_if(hit, s.pulls[k]);
+        s.w[k] += scale * (select_f(hit, total, splat(0.0f)) - e[k]);
     }
 #else /* g = -(A inv_t / total) (onehot total - e), then the optimizer */
-    vf neg_c = -(advantage(b, reward, t) * b->inv_t / total);
+    vf neg_c = -(advantage(p, r, reward, t) * p->inv_t / total);
 #if BB_OPTIMIZER == ADAM
-    adam_corrections(b);
+    adam_corrections(p, r);
 #endif
-    int first = t == 0; /* SGD's momentum buffer starts as a copy of the gradient */
+    vf damp_factor = t == 0 ? splat(1.0f) : p->damp_factor; /* the buffer starts as a copy of g */
     for (int k = 0; k < K; k++) {
-        vi hit = arm == k;
-        b->sums[k] = select_f(hit, b->sums[k] + reward, b->sums[k]);
-        b->pulls[k] -= hit;
-        optimizer_step(b, k, neg_c * (select_f(hit, total, splat(0.0f)) - e[k]), first);
+        vm hit = hits[k];
+        s.sums[k] = select_f(hit, s.sums[k] + reward, s.sums[k]);
+        s.pulls[k] = count_if(hit, s.pulls[k]);
+        optimizer_step(p, r, s, k, neg_c * (select_f(hit, total, splat(0.0f)) - e[k]), damp_factor);
     }
 #endif
 }
 
 /* The end of an episode: per-arm sums, P(best arm) and the pseudo-regret of its pulls. */
-INLINE void end_episode(int K, block_t *b, const bb_batch *a, int64_t lo, int used, int64_t episode,
-                        int64_t n_episodes, int64_t slot, int64_t n_recorded) {
+INLINE void end_episode(int K, const lanes_t *p, arms_t s, const vf *gap, const bb_batch *a, int64_t lo, int used,
+                        int64_t episode, int64_t n_episodes, int64_t slot, int64_t n_recorded) {
     vf e[MAX_ARMS];
-    vf total = softmax_terms(K, b->w, b->inv_t, e);
-    vf regret = __builtin_convertvector(b->pulls[0], vf) * b->gap[0]; /* sum_k pulls[k] gap[k], in arm order */
-    for (int k = 1; k < K; k++) regret += __builtin_convertvector(b->pulls[k], vf) * b->gap[k];
+    vf total = softmax_terms(K, s.w, p->inv_t, e);
+    vf regret = __builtin_convertvector(s.pulls[0], vf) * gap[0]; /* sum_k pulls[k] gap[k], in arm order */
+    for (int k = 1; k < K; k++) regret += __builtin_convertvector(s.pulls[k], vf) * gap[k];
     for (int l = 0; l < used; l++) {
         int64_t g = lo + l;
         a->episode_regret[g * n_episodes + episode] = regret[l];
-        for (int k = 0; k < K; k++) a->episode_rewards[(g * n_recorded + slot) * K + k] = b->sums[k][l];
+        for (int k = 0; k < K; k++) a->episode_rewards[(g * n_recorded + slot) * K + k] = s.sums[k][l];
         a->episode_p_best[g * n_episodes + episode] = e[a->best_arm[g]][l] / total[l];
     }
 }
@@ -523,36 +569,50 @@ INLINE void end_episode(int K, block_t *b, const bb_batch *a, int64_t lo, int us
 /* Bandits lo .. lo + used - 1 (used <= LANES) for the whole run; 2 if cancelled. */
 INLINE int run_block(int K, const bb_batch *a, int64_t lo, int used, uint64_t seed, int64_t n_episodes,
                      int64_t steps_per_episode, int record_episodes) {
-    block_t b;
+    lanes_t p;
+    running_t r = {.baseline = splat(0.0f), .lr_c1 = splat(0.0f), .c2 = splat(1.0f), .settled = 0};
+    r.pow_b1 = r.pow_b2 = (vd){0} + 1.0;
+    vf w[MAX_ARMS], sums[MAX_ARMS], buf[MAX_ARMS], avg[MAX_ARMS], avg_sq[MAX_ARMS], param[MAX_ARMS], gap[MAX_ARMS];
+    vi pulls[MAX_ARMS];
+    arms_t s = {w, sums, buf, avg, avg_sq, pulls, param};
     stream_t stream;
-    vu words[4];
-    block_init(&b, K, a, lo, used);
+    lanes_init(&p, a, lo, used);
+    r.lr_c1 = p.lr;
+    for (int k = 0; k < K; k++) {
+        param[k] = load_arm(a->arm_param + lo * K, K, k, used);
+        gap[k] = load_arm(a->arm_gap + lo * K, K, k, used);
+        w[k] = load_arm(a->init_weights + lo * K, K, k, used);
+        buf[k] = avg[k] = avg_sq[k] = splat(0.0f);
+    }
     stream_init(&stream, a->bandit_ids + lo, used, seed);
+    draws_t now, next = draw_pair(0, &stream);
     const int64_t n_recorded = record_episodes ? n_episodes : 1;
     uint64_t t = 0;
     for (int64_t episode = 0; episode < n_episodes; episode++) {
-        for (int k = 0; k < K; k++) b.sums[k] = splat(0.0f), b.pulls[k] = (vi){0};
+        for (int k = 0; k < K; k++) sums[k] = splat(0.0f), pulls[k] = (vi){0};
         for (int64_t done = 0; done < steps_per_episode;) {
             int64_t segment = steps_per_episode - done < PROGRESS_STEPS ? steps_per_episode - done : PROGRESS_STEPS;
-            for (int64_t s = 0; s < segment; s++, t++) {
-                if ((t & 1) == 0) philox(t >> 1, &stream, words); /* one call feeds steps t, t + 1 */
-                int half = (int)(t & 1) * 2;
-                step(K, &b, t, words[half], words[half + 1]);
+            for (int64_t i = 0; i < segment; i++, t++) {
+                if ((t & 1) == 0) { /* one Philox call feeds steps t, t + 1; drawn a pair ahead, so */
+                    now = next;     /* that its latency (and the normals') overlaps other steps */
+                    next = draw_pair((t >> 1) + 1, &stream);
+                }
+                step(K, &p, &r, s, t, now.arm[t & 1], now.reward[t & 1]);
             }
             done += segment;
             __atomic_fetch_add(a->progress, segment * used, __ATOMIC_RELAXED);
             if (__atomic_load_n(a->cancel, __ATOMIC_RELAXED)) return 2;
         }
-        end_episode(K, &b, a, lo, used, episode, n_episodes, record_episodes ? episode : 0, n_recorded);
+        end_episode(K, &p, s, gap, a, lo, used, episode, n_episodes, record_episodes ? episode : 0, n_recorded);
     }
     for (int l = 0; l < used; l++)
-        for (int k = 0; k < K; k++) a->weights[(lo + l) * K + k] = b.w[k][l];
+        for (int k = 0; k < K; k++) a->weights[(lo + l) * K + k] = w[k][l];
     return 0;
 }
 
 /* run_block with K a compile-time constant, for the common sizes: loops over arms unroll. */
 #define SPECIALISED(K_)                                                                               \
-    static int run_block_##K_(const bb_batch *a, int64_t lo, int used, uint64_t seed, int64_t ne,     \
+    __attribute__((noinline)) static int run_block_##K_(const bb_batch *a, int64_t lo, int used, uint64_t seed, int64_t ne,     \
                               int64_t spe, int rec) {                                                 \
         return run_block(K_, a, lo, used, seed, ne, spe, rec);                                        \
     }
