@@ -1,5 +1,6 @@
 """The fused CPU engine against the portable engine: same stream, same arms up to rounding, every rule."""
 
+import ctypes
 import subprocess
 import sys
 import threading
@@ -54,17 +55,6 @@ def test_record_episodes_false_and_odd_horizon():
     assert torch.equal(last.episode_rewards[:, 0], full.episode_rewards[:, -1])
     assert torch.equal(last.weights, full.weights) and torch.equal(last.episode_p_best, full.episode_p_best)
     assert same_rows(full, run_batch(100, backend="torch", **kw)) >= 0.99
-
-
-def test_trajectory_independent_of_batch_size_chunking_and_threads(monkeypatch):
-    kw = dict(temperature=0.3, n_episodes=3, steps_per_episode=60, seed=4, backend="cpu")
-    big = run_batch(10000, **kw)
-    for n, chunk in [(1, None), (7, None), (37, 5), (10000, 999)]:
-        small = run_batch(n, chunk_size=chunk, **kw)
-        assert torch.equal(small.episode_rewards, big.episode_rewards[:n])
-        assert torch.equal(small.weights, big.weights[:n])
-    monkeypatch.setattr(cpu_engine.torch, "get_num_threads", lambda: 3)  # three uneven slices
-    assert torch.equal(run_batch(10000, **kw).weights, big.weights)
 
 
 def test_auto_picks_the_fused_engine_on_cpu_for_float32_only():
@@ -148,16 +138,20 @@ def test_every_rule_takes_the_portable_engines_path(rule):
     torch.testing.assert_close(fused.episode_regret[same], portable.episode_regret[same], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("rule", ["adam weight_decay, ema baseline", "rmsprop momentum centered", "gaussian"])
-def test_new_rules_independent_of_batch_size_chunking_and_threads(rule, monkeypatch):
-    kw = dict(n_episodes=3, steps_per_episode=40, seed=4, backend="cpu", **RULES[rule])
-    big = run_batch(600, **kw)
-    for n, chunk in [(1, None), (19, None), (37, 5), (600, 99)]:
+@pytest.mark.parametrize(
+    "rule, n_bandits",
+    [("seed", 10000), ("adam weight_decay, ema baseline", 600), ("rmsprop momentum centered", 600), ("gaussian", 600)],
+)
+def test_trajectory_independent_of_batch_size_chunking_and_threads(rule, n_bandits, monkeypatch):
+    options = dict(temperature=0.3) if rule == "seed" else RULES[rule]
+    kw = dict(n_episodes=3, steps_per_episode=40, seed=4, backend="cpu", **options)
+    big = run_batch(n_bandits, **kw)
+    for n, chunk in [(1, None), (19, None), (37, 5), (n_bandits, 99)]:
         small = run_batch(n, chunk_size=chunk, **kw)
         assert torch.equal(small.episode_rewards, big.episode_rewards[:n])
         assert torch.equal(small.weights, big.weights[:n])
     monkeypatch.setattr(cpu_engine.torch, "get_num_threads", lambda: 3)  # three uneven slices
-    assert torch.equal(run_batch(600, **kw).weights, big.weights)
+    assert torch.equal(run_batch(n_bandits, **kw).weights, big.weights)
 
 
 def step_zero(batch, seed):
@@ -246,3 +240,22 @@ def test_an_exception_in_on_progress_stops_the_kernel(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         cpu_engine.simulate(batch, seed=0, n_episodes=1, steps_per_episode=10**8, on_progress=stop)  # 30 s of work
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("isa_flags", [("-mavx2", "-mfma"), ()], ids=["avx2", "portable"])
+@pytest.mark.parametrize("rule", ["rmsprop momentum centered", "gaussian, mean baseline", "threshold (2, -0.5), init"])
+def test_other_instruction_sets_give_the_same_bits(rule, isa_flags, monkeypatch, tmp_path):
+    """8 lanes and the vector-extension Philox (AVX2), or no vector instructions at all: same numbers."""
+    batch = make_setup(100, torch.arange(100), **RULES[rule]).batch
+    kw = dict(seed=3, n_episodes=40, steps_per_episode=25)
+    native = cpu_engine.simulate(batch, **kw)
+    kernel = cpu_engine.load_kernel(batch.rule)
+    library = tmp_path / "kernel.so"
+    flags = ("-O3", *isa_flags, *cpu_engine.FLAGS[2:], *cpu_engine.rule_defines(batch.rule))
+    subprocess.run([cpu_engine.find_compiler(), *flags, "-o", str(library), str(cpu_engine.SOURCE)], check=True)
+    other = ctypes.CDLL(str(library))
+    other.bb_simulate.restype, other.bb_simulate.argtypes = kernel.bb_simulate.restype, kernel.bb_simulate.argtypes
+    monkeypatch.setitem(cpu_engine._kernels, batch.rule, other)
+    out = cpu_engine.simulate(batch, **kw)
+    assert torch.equal(out.episode_rewards, native.episode_rewards) and torch.equal(out.weights, native.weights)

@@ -235,6 +235,7 @@ def simulate(
         return outcome
     progress = _Progress(on_progress)
     arrays = {**inputs, **outputs, "progress": progress.counter, "cancel": progress.cancel}
+    assert sorted(arrays) == sorted(name for name, _ in _Batch._fields_)  # no pointer left NULL
     args = _Batch(**{name: tensor.data_ptr() for name, tensor in arrays.items()})
 
     def run(lo: int, hi: int) -> int:
@@ -245,8 +246,7 @@ def simulate(
     n_threads = max(1, min(torch.get_num_threads(), -(-n_bandits // LANES)))
     per_thread = -(-n_bandits // (n_threads * LANES)) * LANES  # whole SIMD blocks per thread
     bounds = [(lo, min(lo + per_thread, n_bandits)) for lo in range(0, n_bandits, per_thread)]
-    one_call = len(bounds) == 1 and on_progress is None  # nothing to poll for
-    codes = [run(*bounds[0])] if one_call else progress.run_threads(run, bounds)
+    codes = progress.run_threads(run, bounds)  # even one slice: this thread stays free to poll
     if any(codes):
         raise RuntimeError(f"cpu kernel failed with codes {codes}")
     progress.report()
