@@ -5,6 +5,9 @@ implementation, torch 2.x): same operations, same order, same defaults, same fir
 (SGD's momentum buffer starts as a copy of the gradient; Adam's bias corrections use the step count
 ``t + 1``). Every hyperparameter is per bandit, already shaped to broadcast against the weights,
 so the same code serves the batch-first ``(B, K)`` layout and the portable engine's ``(K, B)``.
+The complements ``1 - beta1``, ``1 - beta2``, ``1 - alpha``, ``1 - dampening`` and Adam's bias
+corrections are computed in float64 from the float64 hyperparameters and rounded once, as
+torch.optim computes them from Python floats (``1 - float32(0.999)`` is 1.3e-5 off ``0.001``).
 One deliberate difference: centred RMSprop takes ``sqrt(max(v - g_avg**2, 0))`` where rounding
 would give torch a NaN.
 
@@ -49,28 +52,41 @@ def initial_state(rule: Rule, weights: torch.Tensor) -> OptimizerState:
 
 
 def step(
-    rule: Rule, hyper: Hyper, t: int, weights: torch.Tensor, grad: torch.Tensor, state: OptimizerState
+    rule: Rule,
+    hyper: Hyper,
+    t: int,
+    weights: torch.Tensor,
+    grad: torch.Tensor,
+    state: OptimizerState,
+    exact: Hyper | None = None,
 ) -> tuple[torch.Tensor, OptimizerState]:
     """Step ``t`` (0-based, the same for every bandit) of ``rule.optimizer``; returns (weights, state).
 
-    ``hyper``'s tensors broadcast against ``weights``; the bias corrections of Adam are computed
-    from them in float64, as torch.optim computes them from Python floats.
+    ``hyper``'s tensors broadcast against ``weights``, in their dtype; ``exact`` holds the same
+    numbers in float64 (default: ``hyper``), from which the complements ``1 - x`` and Adam's bias
+    corrections are computed, then rounded once to the weights' dtype.
     """
+    exact = hyper if exact is None else exact
     if rule.weight_decay:
         grad = grad + hyper.weight_decay * weights
     if rule.optimizer == "sgd":
-        return _sgd(rule, hyper, t, weights, grad, state)
+        return _sgd(rule, hyper, exact, t, weights, grad, state)
     if rule.optimizer == "adam":
-        return _adam(hyper, t, weights, grad, state)
-    return _rmsprop(rule, hyper, weights, grad, state)
+        return _adam(hyper, exact, t, weights, grad, state)
+    return _rmsprop(rule, hyper, exact, weights, grad, state)
 
 
-def _sgd(rule, hyper, t, weights, grad, state):
+def one_minus(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``1 - x`` computed in float64 and rounded once to ``dtype``."""
+    return (1.0 - x.double()).to(dtype)
+
+
+def _sgd(rule, hyper, exact, t, weights, grad, state):
     buffer = state.momentum_buffer
     if rule.momentum:
         # torch: the buffer starts as a copy of the gradient, then buf <- m buf + (1 - d) g; a bandit
         # with momentum 0 keeps no buffer (its step is the plain gradient): factor 1 for it
-        factor = torch.where(hyper.momentum == 0, 1.0, 1.0 - hyper.dampening)
+        factor = torch.where(hyper.momentum == 0, 1.0, one_minus(exact.dampening, weights.dtype))
         buffer = grad.clone() if t == 0 else buffer * hyper.momentum + factor * grad
         grad = grad + hyper.momentum * buffer if rule.nesterov else buffer
     return weights - hyper.lr * grad, OptimizerState(momentum_buffer=buffer)
@@ -84,20 +100,21 @@ def bias_corrections(hyper: Hyper, t: int, dtype: torch.dtype) -> tuple[torch.Te
     return first.to(dtype), second.to(dtype)
 
 
-def _adam(hyper, t, weights, grad, state):
-    exp_avg = torch.lerp(state.exp_avg, grad, 1.0 - hyper.beta1)
-    exp_avg_sq = state.exp_avg_sq * hyper.beta2 + (1.0 - hyper.beta2) * grad * grad
-    correction1, correction2_sqrt = bias_corrections(hyper, t, weights.dtype)
+def _adam(hyper, exact, t, weights, grad, state):
+    exp_avg = torch.lerp(state.exp_avg, grad, one_minus(exact.beta1, weights.dtype))
+    exp_avg_sq = state.exp_avg_sq * hyper.beta2 + one_minus(exact.beta2, weights.dtype) * grad * grad
+    correction1, correction2_sqrt = bias_corrections(exact, t, weights.dtype)
     denom = torch.sqrt(exp_avg_sq) / correction2_sqrt + hyper.eps
     weights = weights - (hyper.lr / correction1) * (exp_avg / denom)
     return weights, OptimizerState(exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
 
 
-def _rmsprop(rule, hyper, weights, grad, state):
-    square_avg = state.exp_avg_sq * hyper.alpha + (1.0 - hyper.alpha) * grad * grad
+def _rmsprop(rule, hyper, exact, weights, grad, state):
+    complement = one_minus(exact.alpha, weights.dtype)
+    square_avg = state.exp_avg_sq * hyper.alpha + complement * grad * grad
     grad_avg = state.grad_avg
     if rule.centered:
-        grad_avg = torch.lerp(grad_avg, grad, 1.0 - hyper.alpha)
+        grad_avg = torch.lerp(grad_avg, grad, complement)
         avg = torch.sqrt(torch.clamp_min(square_avg - grad_avg * grad_avg, 0.0)) + hyper.eps
     else:
         avg = torch.sqrt(square_avg) + hyper.eps
@@ -110,8 +127,11 @@ def _rmsprop(rule, hyper, weights, grad, state):
     return weights, OptimizerState(momentum_buffer=buffer, exp_avg_sq=square_avg, grad_avg=grad_avg)
 
 
-def update_baseline(kind: str, baseline: torch.Tensor, reward: torch.Tensor, t: int, decay: torch.Tensor):
-    """The baseline after the reward of step ``t`` (0-based): "mean" or "ema" (``decay`` per bandit)."""
+def update_baseline(
+    kind: str, baseline: torch.Tensor, reward: torch.Tensor, t: int, decay: torch.Tensor, complement: torch.Tensor
+):
+    """The baseline after the reward of step ``t`` (0-based): "mean" or "ema" (``decay`` per bandit,
+    ``complement`` = one_minus(decay))."""
     if kind == "mean":
         return baseline + (reward - baseline) / (t + 1)
-    return decay * baseline + (1.0 - decay) * reward
+    return decay * baseline + complement * reward

@@ -74,10 +74,14 @@ def to_normal(word: torch.Tensor) -> torch.Tensor:
 
     ``Phi^-1(u) = sqrt(2) erfinv(x)`` with ``x = 2u - 1 = (2k + 1 - 2**24) 2**-24``, exact in float32;
     erfinv by Giles' single-precision polynomials (the fused engines compute the same formula).
+    Every operation is IEEE float32 arithmetic except log and sqrt, which are taken in float64 and
+    rounded once: correctly rounded float32 on every one of the 2**24 inputs, so each engine can
+    reproduce the deviates bit for bit (torch's float32 log and sqrt on the CPU are MKL's, whose
+    last bit depends on the machine).
     """
     x = ((word >> 8) * 2 + (1 - 2**24)).to(torch.float32) * UNIFORM_SCALE
-    w = -torch.log((1.0 - x) * (1.0 + x))
-    centre, tail = w - 2.5, torch.sqrt(w) - 3.0
+    w = -torch.log(((1.0 - x) * (1.0 + x)).double()).float()
+    centre, tail = w - 2.5, torch.sqrt(w.double()).float() - 3.0
     p_centre = torch.full_like(x, ERFINV_CENTRE[0])
     p_tail = torch.full_like(x, ERFINV_TAIL[0])
     for a, b in zip(ERFINV_CENTRE[1:], ERFINV_TAIL[1:]):

@@ -1,11 +1,16 @@
 """The fused CPU engine: the whole time loop in C, vectorised across bandits, one thread per core.
 
-``cpu_kernel.c`` is compiled at first use with the system C compiler (``$CC``, else ``cc``,
-``gcc`` or ``clang``) for this machine (``-O3 -march=native``) and cached in
-``$BATCHED_BANDIT_CACHE`` (default ``~/.cache/batched_bandit``) under a hash of the source, the
-flags, the compiler and the CPU, so later calls and processes load it in milliseconds. It needs no
-Python headers and no extra package. Without a compiler, ``backend="auto"`` falls back to the
-portable engine. Threads run slices of a chunk in parallel: ctypes releases the GIL during calls.
+``cpu_kernel.c`` is compiled at first use of each learning rule (``state.Rule``: optimizer,
+momentum, baseline, reward model...) with the system C compiler (``$CC``, else ``cc``, ``gcc`` or
+``clang``) for this machine (``-O3 -march=native``), with ``-D`` flags that select the rule's code,
+so each rule's loop does only its own work. Builds are cached in ``$BATCHED_BANDIT_CACHE``
+(default ``~/.cache/batched_bandit``) under a hash of the source, the flags, the compiler and the
+CPU, so later calls and processes load them in milliseconds. No Python headers, no extra package.
+Without a compiler, ``backend="auto"`` falls back to the portable engine.
+
+Threads run slices of a chunk in parallel (ctypes releases the GIL during calls) while the calling
+thread polls the kernel's progress counter, so ``on_progress`` hears about the work every
+``POLL_SECONDS``, from the caller's thread; an interrupt (Ctrl-C) there asks the kernel to stop.
 """
 
 from __future__ import annotations
@@ -20,24 +25,64 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import torch
 
+from ..optimizers import one_minus
 from ..state import Batch, Outcome, Rule
 
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
 PORTABLE_FLAGS = ("-O3", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")  # if -march=native fails
 LANES = 16  # threads get whole multiples of the kernel's SIMD block (8 or 16 bandits)
-COMPILE_SECONDS: float | None = None  # time the first-use compile took in this process (None: cached)
+POLL_SECONDS = 0.2  # how often the calling thread reports progress while the kernel runs
+SEED_RULE = Rule()
+COMPILE_SECONDS: dict[Rule, float] = {}  # first-use compiles done in this process, per rule
 
 _lock = threading.Lock()
-_kernel: ctypes.CDLL | None = None
-_failure: str | None = None
+_kernels: dict[Rule, ctypes.CDLL] = {}
+_failures: dict[Rule, str] = {}
 
-_i64, _i32, _u64, _ptr = ctypes.c_int64, ctypes.c_int32, ctypes.c_uint64, ctypes.c_void_p
+
+class _Batch(ctypes.Structure):
+    """cpu_kernel.c's bb_batch: pointers to row 0 of each (batch-first) array."""
+
+    _fields_ = [
+        (name, ctypes.c_void_p)
+        for name in (
+            "arm_param",
+            "arm_gap",
+            "init_weights",
+            "inv_t",
+            "lr",
+            "win",
+            "loss",
+            "reward_sd",
+            "momentum",
+            "weight_decay",
+            "beta2",
+            "alpha",
+            "eps",
+            "baseline_decay",
+            "one_minus_dampening",
+            "one_minus_beta1",
+            "one_minus_beta2",
+            "one_minus_alpha",
+            "one_minus_decay",
+            "beta1_f64",
+            "beta2_f64",
+            "bandit_ids",
+            "best_arm",
+            "weights",
+            "episode_rewards",
+            "episode_p_best",
+            "episode_regret",
+            "progress",
+            "cancel",
+        )  # fmt: skip
+    ]
 
 
 def cache_dir() -> Path:
@@ -54,6 +99,20 @@ def find_compiler() -> str | None:
     return None
 
 
+def rule_defines(rule: Rule) -> tuple[str, ...]:
+    """The -D flags that compile cpu_kernel.c for ``rule`` (all zero: the seed's rule)."""
+    values = {
+        "BB_OPTIMIZER": ("sgd", "adam", "rmsprop").index(rule.optimizer),
+        "BB_MOMENTUM": int(rule.momentum),
+        "BB_NESTEROV": int(rule.nesterov),
+        "BB_CENTERED": int(rule.centered),
+        "BB_WEIGHT_DECAY": int(rule.weight_decay),
+        "BB_BASELINE": ("none", "mean", "ema").index(rule.baseline),
+        "BB_GAUSSIAN": int(rule.rewards == "gaussian"),
+    }
+    return tuple(f"-D{name}={value}" for name, value in values.items())
+
+
 def _cpu_identity() -> str:
     """What -march=native depends on: the CPU's model and feature flags."""
     try:
@@ -64,22 +123,20 @@ def _cpu_identity() -> str:
         return platform.processor() + platform.machine()
 
 
-def load_kernel() -> ctypes.CDLL:
-    """The compiled kernel, built on first use; RuntimeError saying why if it cannot be."""
-    global _kernel, _failure
+def load_kernel(rule: Rule = SEED_RULE) -> ctypes.CDLL:
+    """The kernel compiled for ``rule``, built on first use; RuntimeError saying why if it cannot be."""
     with _lock:
-        if _kernel is None and _failure is None:
+        if rule not in _kernels and rule not in _failures:
             try:
-                _kernel = _build_and_load()
+                _kernels[rule] = _build_and_load(rule)
             except (RuntimeError, OSError) as err:  # OSError: an unwritable cache, a noexec mount
-                _failure = str(err)
-        if _kernel is None:
-            raise RuntimeError(_failure)
-        return _kernel
+                _failures[rule] = str(err)
+        if rule not in _kernels:
+            raise RuntimeError(_failures[rule])
+        return _kernels[rule]
 
 
-def _build_and_load() -> ctypes.CDLL:
-    global COMPILE_SECONDS
+def _build_and_load(rule: Rule) -> ctypes.CDLL:
     compiler = find_compiler()
     if compiler is None:
         raise RuntimeError("no C compiler found (set $CC or install gcc)")
@@ -87,6 +144,7 @@ def _build_and_load() -> ctypes.CDLL:
     source = SOURCE.read_bytes()
     errors = []
     for flags in (FLAGS, PORTABLE_FLAGS):
+        flags = (*flags, *rule_defines(rule))
         key = hashlib.sha256(
             b"\0".join([source, " ".join(flags).encode(), version.encode(), _cpu_identity().encode()])
         ).hexdigest()[:20]
@@ -103,10 +161,13 @@ def _build_and_load() -> ctypes.CDLL:
                     errors.append(f"{' '.join(flags)}: {done.stderr.strip()[:500]}")
                     continue
                 os.replace(built, library)  # atomic: concurrent builders never see half a file
-            COMPILE_SECONDS = time.perf_counter() - start
+            COMPILE_SECONDS[rule] = time.perf_counter() - start
         kernel = ctypes.CDLL(str(library))
         kernel.bb_simulate.restype = ctypes.c_int
-        kernel.bb_simulate.argtypes = [_i64, _i32, *[_ptr] * 6, _u64, _i64, _i64, _i32, *[_ptr] * 4]
+        kernel.bb_simulate.argtypes = [ctypes.POINTER(_Batch), *[ctypes.c_int64] * 2, ctypes.c_int32,
+                                       ctypes.c_uint64, *[ctypes.c_int64] * 2, ctypes.c_int32]  # fmt: skip
+        kernel.bb_normals.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
+        kernel.bb_philox.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
         return kernel
     raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
 
@@ -122,8 +183,12 @@ def unavailable_reason(device: torch.device) -> str | None:
 
 
 def unsupported_reason(rule: Rule) -> str | None:
-    if not rule.is_seed:
-        return f"the fused CPU engine does not run this rule yet ({rule})"
+    """Every rule runs; its kernel is built here, at first use, so that a run's timing excludes it
+    and a failed build falls back like a missing compiler."""
+    try:
+        load_kernel(rule)
+    except RuntimeError as err:
+        return f"the fused CPU engine is unavailable: {err}"
     return None
 
 
@@ -139,40 +204,78 @@ def simulate(
 ) -> Outcome:
     """Train every bandit of ``batch`` (float32, CPU) for ``n_episodes * steps_per_episode`` steps.
 
-    ``on_progress(n)`` is called once, with all the bandit-steps, when the batch is done.
+    ``on_progress(n)`` is called from this thread about every ``POLL_SECONDS`` with the bandit-steps
+    done since the last call; the calls add up to all of them.
     """
-    kernel = load_kernel()
+    kernel = load_kernel(batch.rule)
     n_bandits, n_arms = batch.n_bandits, batch.n_arms
-    f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
-    win_prob, gap, inv_t, lr = f32(batch.arm_param), f32(batch.arm_gap), f32(batch.inv_temperature), f32(batch.hyper.lr)
-    ids = batch.bandit_ids.to(torch.int64).contiguous()
-    best = batch.best_arm.to(torch.int64).contiguous()
     n_recorded = n_episodes if record_episodes else 1
-    weights = torch.empty(n_bandits, n_arms, dtype=torch.float32)
-    episode_rewards = torch.empty(n_bandits, n_recorded, n_arms, dtype=torch.int32)
-    episode_p_best = torch.empty(n_bandits, n_episodes, dtype=torch.float32)
-    episode_regret = torch.empty(n_bandits, n_episodes, dtype=torch.float32)
-    arrays = (win_prob, gap, inv_t, lr, ids, best, weights, episode_rewards, episode_p_best, episode_regret)
+    f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
+    complement = lambda t: one_minus(t, torch.float32).contiguous()  # noqa: E731
+    h = batch.hyper
+    inputs = {
+        "arm_param": f32(batch.arm_param), "arm_gap": f32(batch.arm_gap), "init_weights": f32(batch.init_weights),
+        "inv_t": f32(batch.inv_temperature), "lr": f32(h.lr), "win": f32(batch.win), "loss": f32(batch.loss),
+        "reward_sd": f32(batch.reward_sd), "momentum": f32(h.momentum), "weight_decay": f32(h.weight_decay),
+        "beta2": f32(h.beta2), "alpha": f32(h.alpha), "eps": f32(h.eps), "baseline_decay": f32(h.baseline_decay),
+        "one_minus_dampening": complement(h.dampening), "one_minus_beta1": complement(h.beta1),
+        "one_minus_beta2": complement(h.beta2), "one_minus_alpha": complement(h.alpha),
+        "one_minus_decay": complement(h.baseline_decay),
+        "beta1_f64": h.beta1.double().contiguous(), "beta2_f64": h.beta2.double().contiguous(),
+        "bandit_ids": batch.bandit_ids.long().contiguous(), "best_arm": batch.best_arm.long().contiguous(),
+    }  # fmt: skip
+    outputs = {
+        "weights": torch.empty(n_bandits, n_arms, dtype=torch.float32),
+        "episode_rewards": torch.empty(n_bandits, n_recorded, n_arms, dtype=torch.float32),
+        "episode_p_best": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
+        "episode_regret": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
+    }
+    outcome = Outcome(**outputs)
+    if n_bandits == 0:
+        return outcome
+    progress = _Progress(on_progress)
+    arrays = {**inputs, **outputs, "progress": progress.counter, "cancel": progress.cancel}
+    assert sorted(arrays) == sorted(name for name, _ in _Batch._fields_)  # no pointer left NULL
+    args = _Batch(**{name: tensor.data_ptr() for name, tensor in arrays.items()})
 
     def run(lo: int, hi: int) -> int:
-        # pointers to row lo of each (batch-first) array
-        p = [a.data_ptr() + lo * a.stride(0) * a.element_size() for a in arrays]
         return kernel.bb_simulate(
-            hi - lo, n_arms, *p[:6], seed, n_episodes, steps_per_episode, int(record_episodes), *p[6:]
+            ctypes.byref(args), lo, hi, n_arms, seed, n_episodes, steps_per_episode, int(record_episodes)
         )
 
-    if n_bandits == 0:
-        return Outcome(weights, episode_rewards.float(), episode_p_best, episode_regret)
     n_threads = max(1, min(torch.get_num_threads(), -(-n_bandits // LANES)))
     per_thread = -(-n_bandits // (n_threads * LANES)) * LANES  # whole SIMD blocks per thread
     bounds = [(lo, min(lo + per_thread, n_bandits)) for lo in range(0, n_bandits, per_thread)]
-    if len(bounds) == 1:
-        codes = [run(*bounds[0])]
-    else:
-        with ThreadPoolExecutor(len(bounds)) as pool:
-            codes = list(pool.map(lambda b: run(*b), bounds))
+    codes = progress.run_threads(run, bounds)  # even one slice: this thread stays free to poll
     if any(codes):
         raise RuntimeError(f"cpu kernel failed with codes {codes}")
-    if on_progress is not None:
-        on_progress(n_bandits * n_episodes * steps_per_episode)
-    return Outcome(weights, episode_rewards.float(), episode_p_best, episode_regret)
+    progress.report()
+    return outcome
+
+
+class _Progress:
+    """The kernel's progress counter and cancel flag, and the reports made from the calling thread."""
+
+    def __init__(self, on_progress: Callable[[int], None] | None):
+        self.counter = torch.zeros(1, dtype=torch.int64)  # bandit-steps done (the kernel adds to it)
+        self.cancel = torch.zeros(1, dtype=torch.int32)  # set to 1: the kernel stops at its next report
+        self.on_progress, self.reported = on_progress, 0
+
+    def report(self) -> None:
+        """Pass the bandit-steps done since the last report to on_progress."""
+        done = int(self.counter[0])
+        if self.on_progress is not None and done > self.reported:
+            self.on_progress(done - self.reported)
+            self.reported = done
+
+    def run_threads(self, run: Callable[[int, int], int], bounds: list[tuple[int, int]]) -> list[int]:
+        """``run(lo, hi)`` for each slice on its own thread, reporting progress meanwhile."""
+        with ThreadPoolExecutor(len(bounds)) as pool:
+            futures = [pool.submit(run, lo, hi) for lo, hi in bounds]
+            try:
+                while wait(futures, timeout=POLL_SECONDS).not_done:
+                    self.report()
+            except BaseException:  # KeyboardInterrupt: stop the kernel rather than wait for it
+                self.cancel[0] = 1
+                raise
+            return [f.result() for f in futures]

@@ -1,20 +1,83 @@
 /* The fused CPU engine's kernel: the whole time loop of a block of bandits in one call.
  *
- * Bandits are processed LANES at a time as a struct of arrays (w[k][lane], ...), so every inner
- * loop runs across bandits and the compiler vectorises it (AVX2: 8 floats, 4 64-bit products per
- * instruction). A block's state stays in L1 for all its steps. Random numbers are drawn inside
- * the loop: Philox4x32-10 with key = seed and counter = (t / 2, g), one call per two steps,
- * exactly the stream of rng.py. The step is torch_engine._step's math; exp is a polynomial
- * (relative error < 1e-6 down to x = -20, < 4e-6 down to -87; it moves a sampling boundary by at
- * most ~5e-9, far below the 2^-24 grid of the uniforms) and flushes to 0 below -87 where torch
- * keeps subnormals: that differs only when an arm's probability is below ~1e-38 and the arm
- * uniform is exactly 0 (2^-24 per step). So arm draws equal the portable engine's except where
- * rounding crosses a sampling boundary.
+ * Layout. Bandits are processed LANES at a time as a struct of arrays (w[k][lane], ...), so every
+ * inner loop runs across bandits in one SIMD vector (AVX-512: 16 floats; otherwise 8). A block's
+ * state stays in registers and L1 for all its steps. Random numbers are drawn inside the loop:
+ * Philox4x32-10 with key = seed and counter = (t / 2, g), one call per two steps, exactly the
+ * stream of rng.py, computed a pair of steps ahead so that its latency overlaps the steps.
+ *
+ * One source, one rule per build. engines/cpu_engine.py compiles this file once per learning rule
+ * (state.Rule) with -D flags (BB_OPTIMIZER, BB_MOMENTUM, BB_NESTEROV, BB_CENTERED,
+ * BB_WEIGHT_DECAY, BB_BASELINE, BB_GAUSSIAN; all 0 = the seed's rule), so each rule's loop
+ * carries only its own work. The step is torch_engine.simulate's, operation for operation and in
+ * its order (float32, no contraction: -ffp-contract=off; fused only where torch fuses: lerp):
+ *   arm draw (inverse CDF) -> reward (binary: u < q ? win : loss; Gaussian: mean + sd * z) ->
+ *   per-arm sums and pulls -> baseline (mean or EMA) -> gradient of the policy-gradient loss
+ *   g = -(A inv_t / total) (onehot total - e) (+ wd w) -> torch.optim's SGD / Adam / RMSprop,
+ * with 1 - beta and Adam's bias corrections from the float64 hyperparameters (optimizers.py).
+ * The seed's rule keeps its own update, w += (lr inv_t r / total)(onehot total - e): its
+ * arithmetic is pinned bit for bit by tests/test_seed_path.py. Builds for AVX-512, AVX2 and no
+ * vector instructions give the same bits (tested).
+ *
+ * Numerics that differ from torch's. exp is a polynomial (relative error < 1e-6 down to x = -20,
+ * < 4e-6 down to -87; it moves a sampling boundary by at most ~5e-9, far below the 2^-24 grid of
+ * the uniforms) and flushes to 0 below -87 where torch keeps subnormals: that differs only when
+ * an arm's probability is below ~1e-38 and the arm uniform is exactly 0 (2^-24 per step). sqrt
+ * is IEEE (correctly rounded); torch's CPU sqrt (MKL) is not always, so Adam and RMSprop weights
+ * may differ in the last bits. Gaussian rewards' normals are bit-identical to rng.to_normal on
+ * every one of the 2^24 grid points (log evaluated in double, see log_f32). So arm draws equal the
+ * portable engine's except where rounding crosses a sampling boundary.
+ *
+ * Work per step (K = 4, AVX-512, 16 bandits, counted in the machine code of run_block_4): the
+ * seed's rule 264 instructions (Philox 84 of them: vpmuludq on 32-bit words held in 64-bit lanes;
+ * the kernel before issue 8: 344), momentum 300, mean baseline 281, Adam 371, RMSprop 314 (358
+ * centred with momentum), Gaussian rewards 416 (the normal's log in double). Masks live in mask registers and the arm draw yields one mask per arm,
+ * not an index to compare against; see also the pragma below.
+ *
+ * Progress. The kernel adds the bandit-steps it has done to *progress (relaxed atomics) every
+ * PROGRESS_STEPS steps of a block, and stops early, returning 2, when *cancel becomes nonzero;
+ * the Python side polls both from its own thread while worker threads run the kernel.
  *
  * Built at first use by engines/cpu_engine.py with the system C compiler; no Python headers.
  */
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+/* GCC's partial redundancy elimination copies the step's exp polynomials across the time loop's
+ * back edge (computing them twice: +45% instructions a step); without it the loop is as written. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-pre")
+#endif
+
+/* ---------------------------------------------------------------- the rule (compile time) */
+#ifndef BB_OPTIMIZER
+#define BB_OPTIMIZER 0 /* 0 sgd, 1 adam, 2 rmsprop */
+#endif
+#ifndef BB_MOMENTUM
+#define BB_MOMENTUM 0 /* sgd, rmsprop: keep a momentum buffer */
+#endif
+#ifndef BB_NESTEROV
+#define BB_NESTEROV 0
+#endif
+#ifndef BB_CENTERED
+#define BB_CENTERED 0
+#endif
+#ifndef BB_WEIGHT_DECAY
+#define BB_WEIGHT_DECAY 0
+#endif
+#ifndef BB_BASELINE
+#define BB_BASELINE 0 /* 0 none, 1 mean of all rewards so far, 2 exponential moving average */
+#endif
+#ifndef BB_GAUSSIAN
+#define BB_GAUSSIAN 0 /* rewards: 0 binary (win / loss), 1 Gaussian */
+#endif
+#define SGD 0
+#define ADAM 1
+#define RMSPROP 2
+#define SEED_RULE (BB_OPTIMIZER == SGD && !BB_MOMENTUM && !BB_WEIGHT_DECAY && BB_BASELINE == 0 && !BB_GAUSSIAN)
 
 #if defined(__AVX512F__)
 #define LANES 16 /* bandits per block: one 512-bit vector of floats */
@@ -22,49 +85,231 @@
 #define LANES 8 /* one 256-bit (AVX) or two 128-bit (SSE) vectors */
 #endif
 #define MAX_ARMS 64
+#define PROGRESS_STEPS 1024 /* a block reports progress (and checks for cancellation) this often */
+#define INLINE static inline __attribute__((always_inline))
 
-/* Explicit SIMD with GCC/Clang vector extensions: one vector = one block of LANES bandits.
- * (Plain loops over lanes are not vectorised by gcc -O3 without -ffast-math: the selects in exp
- * and in the arm draw count as control flow under IEEE semantics.) */
+/* ---------------------------------------------------------------- vectors: one lane per bandit
+ * GCC/Clang vector extensions; intrinsics only where the extensions have no operation (sqrt,
+ * fused multiply-add, the 32x32->64-bit product). Plain loops over lanes are not vectorised by
+ * gcc -O3 without -ffast-math: the selects in exp and in the arm draw count as control flow. */
 typedef float vf __attribute__((vector_size(4 * LANES)));
 typedef int32_t vi __attribute__((vector_size(4 * LANES)));
 typedef uint32_t vu __attribute__((vector_size(4 * LANES)));
 typedef uint64_t vu64 __attribute__((vector_size(8 * LANES)));
+typedef double vd __attribute__((vector_size(8 * LANES)));
 
-static inline __attribute__((always_inline)) vf select_f(vi mask, vf a, vf b) {  /* mask ? a : b, lane by lane */
-    return (vf)(((vi)a & mask) | ((vi)b & ~mask));
+INLINE vf splat(float x) { return (vf){0} + x; }
+
+/* Lane masks: comparisons, selects and counts. On AVX-512 a mask lives in a mask register (a
+ * vector of all-ones / zero lanes would make every compare-and-select a round trip through one);
+ * elsewhere it is that vector. Comparisons are IEEE's ordered ones, as C's < <= > >= on vectors. */
+#if defined(__AVX512F__)
+typedef __mmask16 vm;
+#define CMP_F(name, predicate) \
+    INLINE vm name(vf a, vf b) { return _mm512_cmp_ps_mask((__m512)a, (__m512)b, predicate); }
+CMP_F(lt, _CMP_LT_OQ)
+CMP_F(le, _CMP_LE_OQ)
+CMP_F(gt, _CMP_GT_OQ)
+CMP_F(ge, _CMP_GE_OQ)
+CMP_F(ne, _CMP_NEQ_UQ)
+INLINE vf select_f(vm mask, vf a, vf b) { return (vf)_mm512_mask_blend_ps(mask, (__m512)b, (__m512)a); }
+INLINE vi count_if(vm mask, vi n) { return (vi)_mm512_mask_sub_epi32((__m512i)n, mask, (__m512i)n, _mm512_set1_epi32(-1)); }
+INLINE int any_lane(vm mask) { return mask != 0; }
+#define ALL_LANES ((vm)0xFFFF)
+#else
+typedef vi vm;
+INLINE vm lt(vf a, vf b) { return a < b; }
+INLINE vm le(vf a, vf b) { return a <= b; }
+INLINE vm gt(vf a, vf b) { return a > b; }
+INLINE vm ge(vf a, vf b) { return a >= b; }
+INLINE vm ne(vf a, vf b) { return a != b; }
+INLINE vf select_f(vm mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+INLINE vi count_if(vm mask, vi n) { return n - mask; } /* a true lane is -1 */
+INLINE int any_lane(vm mask) {
+#if defined(__AVX__)
+    return !_mm256_testz_si256((__m256i)mask, (__m256i)mask);
+#else
+    int any = 0;
+    for (int l = 0; l < LANES; l++) any |= mask[l];
+    return any != 0;
+#endif
 }
-static inline __attribute__((always_inline)) vf splat(float x) { return (vf){0} + x; }
+#define ALL_LANES ((vm){0} - 1)
+#endif
+INLINE vf vsqrt(vf x) { /* IEEE square root (correctly rounded) */
+#if defined(__AVX512F__)
+    return (vf)_mm512_sqrt_ps((__m512)x);
+#elif defined(__AVX__)
+    return (vf)_mm256_sqrt_ps((__m256)x);
+#else
+    for (int l = 0; l < LANES; l++) x[l] = __builtin_sqrtf(x[l]);
+    return x;
+#endif
+}
+INLINE vd vsqrt_d(vd x) {
+#if defined(__AVX512F__)
+    vd r;
+    for (int h = 0; h < LANES / 8; h++) ((__m512d *)&r)[h] = _mm512_sqrt_pd(((__m512d *)&x)[h]);
+    return r;
+#elif defined(__AVX__)
+    vd r;
+    for (int h = 0; h < LANES / 4; h++) ((__m256d *)&r)[h] = _mm256_sqrt_pd(((__m256d *)&x)[h]);
+    return r;
+#else
+    for (int l = 0; l < LANES; l++) x[l] = __builtin_sqrt(x[l]);
+    return x;
+#endif
+}
+INLINE vf vfma(vf a, vf b, vf c) { /* a * b + c with one rounding */
+#if defined(__AVX512F__)
+    return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#else
+    for (int l = 0; l < LANES; l++) a[l] = __builtin_fmaf(a[l], b[l], c[l]);
+    return a;
+#endif
+}
 
+/* ---------------------------------------------------------------- random numbers */
 static const uint32_t PHILOX_M0 = 0xD2511F53u, PHILOX_M1 = 0xCD9E8D57u;
 static const uint32_t PHILOX_W0 = 0x9E3779B9u, PHILOX_W1 = 0xBB67AE85u;
 
-/* Philox4x32-10 of counters (c0, c1, g_lo, g_hi) under key (k0, k1): four words per lane. */
-static inline __attribute__((always_inline)) void philox(uint32_t c0_, uint32_t c1_, vu g_lo, vu g_hi, uint32_t k0, uint32_t k1,
-                          vu out[4]) {
-    vu c0 = (vu){0} + c0_, c1 = (vu){0} + c1_, c2 = g_lo, c3 = g_hi;
+/* A block's stream: its bandits' ids (the counter's last two words) and the round keys. */
+typedef struct {
+#if defined(__AVX512F__)
+    __m512i g_lo[2], g_hi[2]; /* bandits 8h .. 8h + 7 in the low halves of 64-bit lanes */
+#else
+    vu g_lo, g_hi;
+#endif
+    uint32_t keys[10][2]; /* (k0, k1) + round * (W0, W1) */
+} stream_t;
+
+INLINE void stream_init(stream_t *s, const int64_t *ids, int used, uint64_t seed) {
+    uint32_t lo[LANES], hi[LANES];
+    for (int l = 0; l < LANES; l++) { /* padding lanes repeat lane 0; never written out */
+        uint64_t g = (uint64_t)ids[l < used ? l : 0];
+        lo[l] = (uint32_t)g;
+        hi[l] = (uint32_t)(g >> 32);
+    }
+#if defined(__AVX512F__)
+    for (int h = 0; h < 2; h++) {
+        s->g_lo[h] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(lo + 8 * h)));
+        s->g_hi[h] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(hi + 8 * h)));
+    }
+#else
+    memcpy(&s->g_lo, lo, sizeof lo);
+    memcpy(&s->g_hi, hi, sizeof hi);
+#endif
+    for (int r = 0; r < 10; r++) {
+        s->keys[r][0] = (uint32_t)seed + (uint32_t)r * PHILOX_W0;
+        s->keys[r][1] = (uint32_t)(seed >> 32) + (uint32_t)r * PHILOX_W1;
+    }
+}
+
+/* Philox4x32-10 of the counters (pair_lo, pair_hi, g_lo, g_hi): four words per lane. */
+#if defined(__AVX512F__)
+/* Each 32-bit word lives in the low half of a 64-bit lane (two vectors for 16 bandits), so a
+ * round is two vpmuludq (32x32->64, reading only the low halves) giving both product halves, two
+ * shifts and two three-way xors; the high halves hold garbage that nothing reads. The first round
+ * multiplies the counter's first word, the same in every lane, once as a scalar. */
+INLINE void philox(uint64_t pair, const stream_t *s, vu out[4]) {
+    const __m512i m0 = _mm512_set1_epi64(PHILOX_M0), m1 = _mm512_set1_epi64(PHILOX_M1);
+    const uint64_t p0 = (uint64_t)(uint32_t)pair * PHILOX_M0;
+    const uint32_t c1 = (uint32_t)(pair >> 32);
+    __m512i x0[2], x1[2], x2[2], x3[2];
+    for (int h = 0; h < 2; h++) {
+        __m512i p1 = _mm512_mul_epu32(s->g_lo[h], m1);
+        x0[h] = _mm512_xor_si512(_mm512_srli_epi64(p1, 32), _mm512_set1_epi64(c1 ^ s->keys[0][0]));
+        x2[h] = _mm512_xor_si512(s->g_hi[h], _mm512_set1_epi64((uint32_t)(p0 >> 32) ^ s->keys[0][1]));
+        x1[h] = p1;
+        x3[h] = _mm512_set1_epi64((uint32_t)p0);
+    }
+    for (int r = 1; r < 10; r++) {
+        const __m512i k0 = _mm512_set1_epi64(s->keys[r][0]), k1 = _mm512_set1_epi64(s->keys[r][1]);
+        for (int h = 0; h < 2; h++) {
+            __m512i q0 = _mm512_mul_epu32(x0[h], m0), q1 = _mm512_mul_epu32(x2[h], m1);
+            x0[h] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(q1, 32), x1[h], k0, 0x96); /* a ^ b ^ c */
+            x2[h] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(q0, 32), x3[h], k1, 0x96);
+            x1[h] = q1;
+            x3[h] = q0;
+        }
+    }
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    out[0] = (vu)_mm512_permutex2var_epi32(x0[0], even, x0[1]);
+    out[1] = (vu)_mm512_permutex2var_epi32(x1[0], even, x1[1]);
+    out[2] = (vu)_mm512_permutex2var_epi32(x2[0], even, x2[1]);
+    out[3] = (vu)_mm512_permutex2var_epi32(x3[0], even, x3[1]);
+}
+#else
+INLINE void philox(uint64_t pair, const stream_t *s, vu out[4]) {
+    vu c0 = (vu){0} + (uint32_t)pair, c1 = (vu){0} + (uint32_t)(pair >> 32), c2 = s->g_lo, c3 = s->g_hi;
     for (int r = 0; r < 10; r++) {
         vu64 p0 = __builtin_convertvector(c0, vu64) * (uint64_t)PHILOX_M0;
         vu64 p1 = __builtin_convertvector(c2, vu64) * (uint64_t)PHILOX_M1;
-        c0 = __builtin_convertvector(p1 >> 32, vu) ^ c1 ^ k0;
-        c2 = __builtin_convertvector(p0 >> 32, vu) ^ c3 ^ k1;
+        c0 = __builtin_convertvector(p1 >> 32, vu) ^ c1 ^ s->keys[r][0];
+        c2 = __builtin_convertvector(p0 >> 32, vu) ^ c3 ^ s->keys[r][1];
         c1 = __builtin_convertvector(p1, vu);
         c3 = __builtin_convertvector(p0, vu);
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
     }
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
+#endif
 
-static inline __attribute__((always_inline)) vf to_uniform(vu word) {  /* (word >> 8) * 2^-24: exact in float32 */
+INLINE vf to_uniform(vu word) { /* (word >> 8) * 2^-24: exact in float32 */
     return __builtin_convertvector((vi)(word >> 8), vf) * 0x1p-24f;
 }
 
+/* log(y) correctly rounded to float32, for y a normal float in (0, 1]: fdlibm's log evaluated in
+ * double (error < 1 ulp of double), then rounded once. rng.to_normal takes its log in float64 and
+ * rounds it the same way; tests/test_cpu_engine.py checks every y that can occur there. */
+INLINE vf log_f32(vf y) {
+    vi bits = (vi)y;
+    vi mant = (bits & 0x007FFFFF) | 0x3F800000;  /* m in [1, 2) */
+    vi big = mant > 0x3FB504F3;                  /* m > sqrt(2): use m / 2 in [sqrt(1/2), 1) */
+    mant -= big & 0x00800000;
+    vi expo = ((bits >> 23) & 0xFF) - 127 - big; /* y = m 2^expo */
+    vd f = __builtin_convertvector((vf)mant, vd) - 1.0;
+    vd k = __builtin_convertvector(expo, vd);
+    vd s = f / (2.0 + f), z = s * s, w = z * z;
+    vd t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+    vd t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 +
+                 w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+    vd r = t2 + t1, hfsq = 0.5 * f * f;
+    vd log = k * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + r) + k * 1.90821492927058770002e-10)) - f);
+    return __builtin_convertvector(log, vf);
+}
+
+/* Giles' single-precision erfinv (rng.py), as float32 casts of the same double constants */
+#define F(x) ((float)(x))
+static const float ERFINV_CENTRE[9] = {F(2.81022636e-08), F(3.43273939e-07), F(-3.5233877e-06),
+    F(-4.39150654e-06), F(0.00021858087), F(-0.00125372503), F(-0.00417768164), F(0.246640727), F(1.50140941)};
+static const float ERFINV_TAIL[9] = {F(-0.000200214257), F(0.000100950558), F(0.00134934322),
+    F(-0.00367342844), F(0.00573950773), F(-0.0076224613), F(0.00943887047), F(1.00167406), F(2.83297682)};
+
+/* The standard normal deviate of a word: rng.to_normal, operation for operation.
+ * z = Phi^-1((k + 1/2) 2^-24) = sqrt(2) erfinv(x), x = (2k + 1 - 2^24) 2^-24, k = word >> 8. */
+INLINE vf to_normal(vu word) {
+    vi k = (vi)(word >> 8);
+    vf x = __builtin_convertvector(k * 2 + (1 - (1 << 24)), vf) * 0x1p-24f;
+    vf w = -log_f32((1.0f - x) * (1.0f + x));
+    vf centre = w - 2.5f, p = splat(ERFINV_CENTRE[0]);
+    for (int i = 1; i < 9; i++) p = ERFINV_CENTRE[i] + p * centre;
+    vm in_tail = ge(w, splat(5.0f));
+    if (any_lane(in_tail)) { /* |z| > 2.8: 1 word in 290, so most blocks skip the tail's sqrt */
+        vf tail = vsqrt(w) - 3.0f, q = splat(ERFINV_TAIL[0]);
+        for (int i = 1; i < 9; i++) q = ERFINV_TAIL[i] + q * tail;
+        p = select_f(in_tail, q, p);
+    }
+    return p * x * F(1.4142135623730951);
+}
+
+/* ---------------------------------------------------------------- the policy */
 /* exp(x) for x <= 0: 2^n * 2^f, f in [-0.5, 0.5], Cephes' exp2f polynomial; 0 below -87
  * (no subnormals). x * log2(e) is rounded to float: relative error grows ~1.3e-8 |x|. */
-static inline __attribute__((always_inline)) vf exp_nonpositive(vf x) {
+INLINE vf exp_nonpositive(vf x) {
     vf y = x * 1.44269504088896341f;
-    y = select_f(y < -126.0f, splat(-126.0f), y);
+    y = select_f(lt(y, splat(-126.0f)), splat(-126.0f), y);
     vi n = __builtin_convertvector(y - 0.5f, vi);  /* truncation toward zero */
     vf f = y - __builtin_convertvector(n, vf);
     vf p = splat(1.535336188319500e-4f);
@@ -75,15 +320,15 @@ static inline __attribute__((always_inline)) vf exp_nonpositive(vf x) {
     p = p * f + 6.931472028550421e-1f;
     p = p * f + 1.0f;
     vf result = p * (vf)((n + 127) << 23);
-    return select_f(x < -87.0f, splat(0.0f), result);
+    return select_f(lt(x, splat(-87.0f)), splat(0.0f), result);
 }
 
 /* e[k] = exp(w[k] / T - max_k w[k] / T); returns sum_k e[k] (summed in arm order). */
-static inline __attribute__((always_inline)) vf softmax_terms(int K, const vf *w, vf inv_t, vf *e) {
+INLINE vf softmax_terms(int K, const vf *w, vf inv_t, vf *e) {
     vf m = w[0] * inv_t;
     for (int k = 1; k < K; k++) {
         vf z = w[k] * inv_t;
-        m = select_f(z > m, z, m);
+        m = select_f(gt(z, m), z, m);
     }
     vf total = splat(0.0f);
     for (int k = 0; k < K; k++) {
@@ -93,84 +338,290 @@ static inline __attribute__((always_inline)) vf softmax_terms(int K, const vf *w
     return total;
 }
 
-/* One step of a block: draw arms (u_arm) and rewards (u_reward), add to sums, one SGD step. */
-static inline __attribute__((always_inline)) void step(int K, vf *w, vi *sums, vi *pulls, const vf *win_prob, vf inv_t, vf lr_inv_t, vu word_arm,
-                        vu word_reward) {
-    vf e[MAX_ARMS];
-    vf total = softmax_terms(K, w, inv_t, e);
-    vf threshold = to_uniform(word_arm) * total;
-    vi arm = (vi){0};
-    vf q = win_prob[0], cdf = e[0];
-    for (int k = 1; k < K; k++) {  /* arm = #{k < K-1 : cdf[k] <= u * total}; q = its P(+1) */
-        vi past = cdf <= threshold;
-        arm -= past;
-        q = select_f(past, win_prob[k], q);
+/* The arm of inverse-CDF sampling, #{k < K-1 : cdf[k] <= u * total}, as one mask per arm (hit[k]:
+ * the lanes that drew arm k); *param_out = the drawn arm's parameter. cdf never decreases, so the
+ * lanes past cdf[k] are among those past cdf[k-1], and arm k is drawn where k-1 is passed but not k. */
+INLINE void draw_arm(int K, const vf *e, vf total, vf u, const vf *param, vm *hit, vf *param_out) {
+    vf threshold = u * total, q = param[0], cdf = e[0];
+    vm before = ALL_LANES; /* lanes past cdf[k-1] */
+    for (int k = 1; k < K; k++) {
+        vm past = le(cdf, threshold);
+        hit[k - 1] = before & ~past;
+        before = past;
+        q = select_f(past, param[k], q);
         cdf += e[k];
     }
-    vi won = to_uniform(word_reward) < q;
-    vf reward = select_f(won, splat(1.0f), splat(-1.0f));
-    vi reward_i = (won & 2) - 1;
-    vf scale = lr_inv_t * reward / total;
+    hit[K - 1] = before;
+    *param_out = q;
+}
+
+/* ---------------------------------------------------------------- a block of bandits */
+/* The per-bandit numbers of a block, one lane each (fields a rule does not use are dead code). */
+typedef struct {
+    vf inv_t, lr, lr_inv_t, win, loss, sd, momentum, damp_factor, weight_decay, eps;
+    vf b1_coeff, b2, one_minus_b2;       /* adam: lerp coefficient of 1 - beta1 (see lerp) */
+    vm b1_small;
+    vd beta1, beta2;                     /* adam, in double for the bias corrections */
+    vf alpha, one_minus_alpha, ga_coeff; /* rmsprop */
+    vm ga_small;
+    vf decay, one_minus_decay;           /* "ema" baseline */
+} lanes_t;
+
+/* What a step updates besides the per-arm arrays. */
+typedef struct {
+    vf baseline;      /* the reward baseline */
+    vd pow_b1, pow_b2; /* adam: beta^(t+1), a running product in double */
+    vf lr_c1, c2;     /* adam: lr / (1 - beta1^(t+1)) and sqrt(1 - beta2^(t+1)) in float */
+    int settled;      /* adam: every lane's bias corrections are exactly 1, and stay 1 */
+} running_t;
+
+/* The per-arm state of a block: arrays local to run_block (so that the compiler keeps them in
+ * registers; a struct holding them is kept in memory), reached through these pointers. */
+typedef struct {
+    vf *w, *sums, *buf, *avg, *avg_sq; /* weights, reward sums, momentum, first / second moments */
+    vi *pulls;
+    const vf *param;                   /* P(win) or mean per arm */
+} arms_t;
+
+/* torch.lerp(a, b, weight) with weight = 1 - beta per lane, as torch computes it on the CPU:
+ * fma(weight, b - a, a) for |weight| < 0.5, else fma(weight - 1, b - a, b). */
+INLINE void lerp_setup(vf weight, vf *coeff, vm *small) {
+    vf magnitude = select_f(lt(weight, splat(0.0f)), -weight, weight);
+    *small = lt(magnitude, splat(0.5f));
+    *coeff = select_f(*small, weight, weight - 1.0f);
+}
+INLINE vf lerp(vf a, vf b, vf coeff, vm small) { return vfma(coeff, b - a, select_f(small, a, b)); }
+
+typedef struct {
+    const float *arm_param, *arm_gap, *init_weights;                      /* (n, K) */
+    const float *inv_t, *lr, *win, *loss, *reward_sd;                     /* (n,) */
+    const float *momentum, *weight_decay, *beta2, *alpha, *eps, *baseline_decay;
+    /* 1 - x of some of them, computed in double and rounded once (as torch.optim from Python floats) */
+    const float *one_minus_dampening, *one_minus_beta1, *one_minus_beta2, *one_minus_alpha, *one_minus_decay;
+    const double *beta1_f64, *beta2_f64; /* Adam's bias corrections are computed from these */
+    const int64_t *bandit_ids, *best_arm;
+    float *weights, *episode_rewards, *episode_p_best, *episode_regret; /* outputs, batch first */
+    int64_t *progress;                                                   /* bandit-steps done */
+    const int32_t *cancel;                                               /* nonzero: stop */
+} bb_batch;
+
+INLINE vf load_lanes(const float *p, int used) {
+    vf v;
+    for (int l = 0; l < LANES; l++) v[l] = p[l < used ? l : 0]; /* padding lanes repeat lane 0 */
+    return v;
+}
+INLINE vd load_lanes_f64(const double *p, int used) {
+    vd v;
+    for (int l = 0; l < LANES; l++) v[l] = p[l < used ? l : 0];
+    return v;
+}
+INLINE vf load_arm(const float *p, int K, int k, int used) {
+    vf v;
+    for (int l = 0; l < LANES; l++) v[l] = p[(l < used ? l : 0) * K + k];
+    return v;
+}
+
+INLINE void lanes_init(lanes_t *p, const bb_batch *a, int64_t lo, int used) {
+    p->inv_t = load_lanes(a->inv_t + lo, used);
+    p->lr = load_lanes(a->lr + lo, used);
+    p->lr_inv_t = p->lr * p->inv_t;
+    p->win = load_lanes(a->win + lo, used);
+    p->loss = load_lanes(a->loss + lo, used);
+    p->sd = load_lanes(a->reward_sd + lo, used);
+    p->momentum = load_lanes(a->momentum + lo, used);
+    vf damp_complement = load_lanes(a->one_minus_dampening + lo, used);
+    p->damp_factor = select_f(ne(p->momentum, splat(0.0f)), damp_complement, splat(1.0f)); /* torch: no buffer at 0 */
+    p->weight_decay = load_lanes(a->weight_decay + lo, used);
+    p->eps = load_lanes(a->eps + lo, used);
+    lerp_setup(load_lanes(a->one_minus_beta1 + lo, used), &p->b1_coeff, &p->b1_small);
+    p->b2 = load_lanes(a->beta2 + lo, used);
+    p->one_minus_b2 = load_lanes(a->one_minus_beta2 + lo, used);
+    p->beta1 = load_lanes_f64(a->beta1_f64 + lo, used);
+    p->beta2 = load_lanes_f64(a->beta2_f64 + lo, used);
+    p->alpha = load_lanes(a->alpha + lo, used);
+    p->one_minus_alpha = load_lanes(a->one_minus_alpha + lo, used);
+    lerp_setup(p->one_minus_alpha, &p->ga_coeff, &p->ga_small);
+    p->decay = load_lanes(a->baseline_decay + lo, used);
+    p->one_minus_decay = load_lanes(a->one_minus_decay + lo, used);
+}
+
+/* Adam's bias corrections for step t: 1 - beta1^(t+1) and sqrt(1 - beta2^(t+1)), in double from
+ * the float64 betas (as torch.optim computes them from Python floats), then rounded to float;
+ * beta^(t+1) is a running product (a few ulps of double from pow). Once every lane's corrections
+ * round to exactly 1 they stay 1 and are no longer computed. */
+INLINE void adam_corrections(const lanes_t *p, running_t *r) {
+    if (r->settled) return;
+    r->pow_b1 *= p->beta1;
+    r->pow_b2 *= p->beta2;
+    vf c1 = __builtin_convertvector(1.0 - r->pow_b1, vf);
+    r->c2 = __builtin_convertvector(vsqrt_d(1.0 - r->pow_b2), vf);
+    r->lr_c1 = p->lr / c1;
+    r->settled = !any_lane(ne(c1, splat(1.0f)) | ne(r->c2, splat(1.0f)));
+}
+
+/* The reward baseline after the reward of step t; returns the advantage r - b. */
+INLINE vf advantage(const lanes_t *p, running_t *r, vf reward, uint64_t t) {
+#if BB_BASELINE == 1
+    r->baseline = r->baseline + (reward - r->baseline) / (float)(t + 1);
+#elif BB_BASELINE == 2
+    r->baseline = p->decay * r->baseline + p->one_minus_decay * reward;
+#endif
+    (void)p, (void)t;
+    return BB_BASELINE ? reward - r->baseline : reward;
+}
+
+/* torch.optim's step for arm k, given its gradient g (optimizers.py). damp_factor: SGD's factor
+ * of g in the momentum buffer at this step (1 at t = 0: buf = 0 m + 1 g, torch's copy of g). */
+INLINE void optimizer_step(const lanes_t *p, const running_t *r, arms_t s, int k, vf g, vf damp_factor) {
+    (void)r, (void)damp_factor;
+#if BB_WEIGHT_DECAY
+    g = g + p->weight_decay * s.w[k];
+#endif
+#if BB_OPTIMIZER == SGD
+#if BB_MOMENTUM
+    s.buf[k] = s.buf[k] * p->momentum + damp_factor * g;
+    g = BB_NESTEROV ? g + p->momentum * s.buf[k] : s.buf[k];
+#endif
+    s.w[k] = s.w[k] - p->lr * g;
+#elif BB_OPTIMIZER == ADAM
+    s.avg[k] = lerp(s.avg[k], g, p->b1_coeff, p->b1_small);
+    s.avg_sq[k] = s.avg_sq[k] * p->b2 + p->one_minus_b2 * g * g;
+    vf denom = vsqrt(s.avg_sq[k]) / r->c2 + p->eps;
+    s.w[k] = s.w[k] - r->lr_c1 * (s.avg[k] / denom);
+#else /* RMSPROP */
+    s.avg_sq[k] = s.avg_sq[k] * p->alpha + p->one_minus_alpha * g * g;
+#if BB_CENTERED
+    s.avg[k] = lerp(s.avg[k], g, p->ga_coeff, p->ga_small);
+    vf centred = s.avg_sq[k] - s.avg[k] * s.avg[k];
+    vf avg = vsqrt(select_f(gt(centred, splat(0.0f)), centred, splat(0.0f))) + p->eps;
+#else
+    vf avg = vsqrt(s.avg_sq[k]) + p->eps;
+#endif
+#if BB_MOMENTUM
+    s.buf[k] = s.buf[k] * p->momentum + g / avg;
+    s.w[k] = s.w[k] - p->lr * s.buf[k];
+#else
+    s.w[k] = s.w[k] - p->lr * (g / avg);
+#endif
+#endif
+}
+
+/* The random numbers of a pair of steps 2p, 2p + 1: the arm's uniform and the reward's draw (a
+ * uniform, or the normal deviate of Gaussian rewards), from one Philox call. */
+typedef struct {
+    vf arm[2], reward[2];
+} draws_t;
+
+INLINE draws_t draw_pair(uint64_t pair, const stream_t *stream) {
+    vu words[4];
+    draws_t d;
+    philox(pair, stream, words);
+    for (int i = 0; i < 2; i++) {
+        d.arm[i] = to_uniform(words[2 * i]);
+        d.reward[i] = BB_GAUSSIAN ? to_normal(words[2 * i + 1]) : to_uniform(words[2 * i + 1]);
+    }
+    return d;
+}
+
+/* One step t of a block: draw arms and rewards, add to the sums, update the weights. */
+INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf u_arm, vf reward_draw) {
+    vf e[MAX_ARMS], q;
+    vm hits[MAX_ARMS];
+    vf total = softmax_terms(K, s.w, p->inv_t, e);
+    draw_arm(K, e, total, u_arm, s.param, hits, &q);
+#if BB_GAUSSIAN
+    vf reward = q + p->sd * reward_draw;
+#else
+    vf reward = select_f(lt(reward_draw, q), p->win, p->loss);
+#endif
+#if SEED_RULE /* the seed's update, pinned: w += (lr inv_t r / total) (onehot total - e) */
+    (void)r, (void)t;
+    vf scale = p->lr_inv_t * reward / total;
     for (int k = 0; k < K; k++) {
-        vi hit = arm == k;
-        sums[k] += hit & reward_i;
-        pulls[k] -= hit;
-        w[k] += scale * (select_f(hit, total, splat(0.0f)) - e[k]);
+        vm hit = hits[k];
+        s.sums[k] = select_f(hit, s.sums[k] + reward, s.sums[k]);
+        s.pulls[k] = count_if(hit, s.pulls[k]);
+        s.w[k] += scale * (select_f(hit, total, splat(0.0f)) - e[k]);
+    }
+#else /* g = -(A inv_t / total) (onehot total - e), then the optimizer */
+    vf neg_c = -(advantage(p, r, reward, t) * p->inv_t / total);
+#if BB_OPTIMIZER == ADAM
+    adam_corrections(p, r);
+#endif
+    vf damp_factor = t == 0 ? splat(1.0f) : p->damp_factor; /* the buffer starts as a copy of g */
+    for (int k = 0; k < K; k++) {
+        vm hit = hits[k];
+        s.sums[k] = select_f(hit, s.sums[k] + reward, s.sums[k]);
+        s.pulls[k] = count_if(hit, s.pulls[k]);
+        optimizer_step(p, r, s, k, neg_c * (select_f(hit, total, splat(0.0f)) - e[k]), damp_factor);
+    }
+#endif
+}
+
+/* The end of an episode: per-arm sums, P(best arm) and the pseudo-regret of its pulls. */
+INLINE void end_episode(int K, const lanes_t *p, arms_t s, const vf *gap, const bb_batch *a, int64_t lo, int used,
+                        int64_t episode, int64_t n_episodes, int64_t slot, int64_t n_recorded) {
+    vf e[MAX_ARMS];
+    vf total = softmax_terms(K, s.w, p->inv_t, e);
+    vf regret = __builtin_convertvector(s.pulls[0], vf) * gap[0]; /* sum_k pulls[k] gap[k], in arm order */
+    for (int k = 1; k < K; k++) regret += __builtin_convertvector(s.pulls[k], vf) * gap[k];
+    for (int l = 0; l < used; l++) {
+        int64_t g = lo + l;
+        a->episode_regret[g * n_episodes + episode] = regret[l];
+        for (int k = 0; k < K; k++) a->episode_rewards[(g * n_recorded + slot) * K + k] = s.sums[k][l];
+        a->episode_p_best[g * n_episodes + episode] = e[a->best_arm[g]][l] / total[l];
     }
 }
 
-static inline __attribute__((always_inline)) void run_block(int K, int lanes_used, const float *win_prob, const float *gap,
-                             const float *inv_t_in,
-                             const float *lr_in, const int64_t *ids, const int64_t *best, uint64_t seed,
-                             int64_t n_episodes, int64_t steps_per_episode, int record_episodes,
-                             float *weights_out, int32_t *rewards_out, float *p_best_out, float *regret_out) {
-    vf w[MAX_ARMS], wp[MAX_ARMS], gp[MAX_ARMS], inv_t, lr_inv_t;
-    vi sums[MAX_ARMS], pulls[MAX_ARMS];
-    vu g_lo, g_hi, words[4];
-    for (int l = 0; l < LANES; l++) {
-        int src = l < lanes_used ? l : 0;  /* padding lanes repeat lane 0; never written out */
-        inv_t[l] = inv_t_in[src];
-        lr_inv_t[l] = lr_in[src] * inv_t_in[src];
-        g_lo[l] = (uint32_t)ids[src];
-        g_hi[l] = (uint32_t)((uint64_t)ids[src] >> 32);
-        for (int k = 0; k < K; k++) wp[k][l] = win_prob[src * K + k];
-        for (int k = 0; k < K; k++) gp[k][l] = gap[src * K + k];
+/* Bandits lo .. lo + used - 1 (used <= LANES) for the whole run; 2 if cancelled. */
+INLINE int run_block(int K, const bb_batch *a, int64_t lo, int used, uint64_t seed, int64_t n_episodes,
+                     int64_t steps_per_episode, int record_episodes) {
+    lanes_t p;
+    running_t r = {.baseline = splat(0.0f), .lr_c1 = splat(0.0f), .c2 = splat(1.0f), .settled = 0};
+    r.pow_b1 = r.pow_b2 = (vd){0} + 1.0;
+    vf w[MAX_ARMS], sums[MAX_ARMS], buf[MAX_ARMS], avg[MAX_ARMS], avg_sq[MAX_ARMS], param[MAX_ARMS], gap[MAX_ARMS];
+    vi pulls[MAX_ARMS];
+    arms_t s = {w, sums, buf, avg, avg_sq, pulls, param};
+    stream_t stream;
+    lanes_init(&p, a, lo, used);
+    r.lr_c1 = p.lr;
+    for (int k = 0; k < K; k++) {
+        param[k] = load_arm(a->arm_param + lo * K, K, k, used);
+        gap[k] = load_arm(a->arm_gap + lo * K, K, k, used);
+        w[k] = load_arm(a->init_weights + lo * K, K, k, used);
+        buf[k] = avg[k] = avg_sq[k] = splat(0.0f);
     }
-    for (int k = 0; k < K; k++) w[k] = splat(0.0f);
-    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    stream_init(&stream, a->bandit_ids + lo, used, seed);
+    draws_t now, next = draw_pair(0, &stream);
     const int64_t n_recorded = record_episodes ? n_episodes : 1;
     uint64_t t = 0;
     for (int64_t episode = 0; episode < n_episodes; episode++) {
-        for (int k = 0; k < K; k++) sums[k] = pulls[k] = (vi){0};
-        for (int64_t s = 0; s < steps_per_episode; s++, t++) {
-            if ((t & 1) == 0) {  /* one Philox call feeds steps t and t + 1 */
-                uint64_t pair = t >> 1;
-                philox((uint32_t)pair, (uint32_t)(pair >> 32), g_lo, g_hi, k0, k1, words);
+        for (int k = 0; k < K; k++) sums[k] = splat(0.0f), pulls[k] = (vi){0};
+        for (int64_t done = 0; done < steps_per_episode;) {
+            int64_t segment = steps_per_episode - done < PROGRESS_STEPS ? steps_per_episode - done : PROGRESS_STEPS;
+            for (int64_t i = 0; i < segment; i++, t++) {
+                if ((t & 1) == 0) { /* one Philox call feeds steps t, t + 1; drawn a pair ahead, so */
+                    now = next;     /* that its latency (and the normals') overlaps other steps */
+                    next = draw_pair((t >> 1) + 1, &stream);
+                }
+                step(K, &p, &r, s, t, now.arm[t & 1], now.reward[t & 1]);
             }
-            int half = (int)(t & 1) * 2;
-            step(K, w, sums, pulls, wp, inv_t, lr_inv_t, words[half], words[half + 1]);
+            done += segment;
+            __atomic_fetch_add(a->progress, segment * used, __ATOMIC_RELAXED);
+            if (__atomic_load_n(a->cancel, __ATOMIC_RELAXED)) return 2;
         }
-        int64_t slot = record_episodes ? episode : 0;
-        vf e[MAX_ARMS];
-        vf total = softmax_terms(K, w, inv_t, e);
-        vf regret = __builtin_convertvector(pulls[0], vf) * gp[0];  /* sum_k pulls[k] gap[k], in arm order */
-        for (int k = 1; k < K; k++) regret += __builtin_convertvector(pulls[k], vf) * gp[k];
-        for (int l = 0; l < lanes_used; l++) {
-            regret_out[l * n_episodes + episode] = regret[l];
-            for (int k = 0; k < K; k++) rewards_out[(l * n_recorded + slot) * K + k] = sums[k][l];
-            p_best_out[l * n_episodes + episode] = e[best[l]][l] / total[l];
-        }
+        end_episode(K, &p, s, gap, a, lo, used, episode, n_episodes, record_episodes ? episode : 0, n_recorded);
     }
-    for (int l = 0; l < lanes_used; l++)
-        for (int k = 0; k < K; k++) weights_out[l * K + k] = w[k][l];
+    for (int l = 0; l < used; l++)
+        for (int k = 0; k < K; k++) a->weights[(lo + l) * K + k] = w[k][l];
+    return 0;
 }
 
-#define SPECIALISED(K_)                                                                          \
-    static void run_block_##K_(int lanes_used, const float *wp, const float *gp, const float *it,  \
-                               const float *lr, const int64_t *ids, const int64_t *best,          \
-                               uint64_t seed, int64_t ne, int64_t spe, int rec, float *wo,         \
-                               int32_t *ro, float *po, float *rg) {                               \
-        run_block(K_, lanes_used, wp, gp, it, lr, ids, best, seed, ne, spe, rec, wo, ro, po, rg); \
+/* run_block with K a compile-time constant, for the common sizes: loops over arms unroll. */
+#define SPECIALISED(K_)                                                                               \
+    __attribute__((noinline)) static int run_block_##K_(const bb_batch *a, int64_t lo, int used, uint64_t seed, int64_t ne,     \
+                              int64_t spe, int rec) {                                                 \
+        return run_block(K_, a, lo, used, seed, ne, spe, rec);                                        \
     }
 SPECIALISED(2)
 SPECIALISED(3)
@@ -178,30 +629,45 @@ SPECIALISED(4)
 SPECIALISED(8)
 SPECIALISED(16)
 
-/* Bandits [0, n) of a batch; arrays batch first, as in state.Batch / state.Outcome. */
-int bb_simulate(int64_t n, int32_t K, const float *win_prob, const float *gap, const float *inv_t,
-                const float *lr, const int64_t *ids, const int64_t *best, uint64_t seed,
-                int64_t n_episodes, int64_t steps_per_episode, int32_t record_episodes,
-                float *weights_out, int32_t *rewards_out, float *p_best_out, float *regret_out) {
+/* Bandits [lo, hi) of a batch (arrays batch first, as state.Batch / state.Outcome): 0 when done,
+ * 1 for an unsupported K, 2 when cancelled. */
+int bb_simulate(const bb_batch *a, int64_t lo, int64_t hi, int32_t K, uint64_t seed, int64_t n_episodes,
+                int64_t steps_per_episode, int32_t record_episodes) {
     if (K < 2 || K > MAX_ARMS) return 1;
-    const int64_t n_recorded = record_episodes ? n_episodes : 1;
-    for (int64_t lo = 0; lo < n; lo += LANES) {
-        int used = (int)(n - lo < LANES ? n - lo : LANES);
-        const float *wp = win_prob + lo * K, *gp = gap + lo * K;
-        float *rg = regret_out + lo * n_episodes;
-        float *wo = weights_out + lo * K;
-        int32_t *ro = rewards_out + lo * n_recorded * K;
-        float *po = p_best_out + lo * n_episodes;
-        const float *it = inv_t + lo, *lr_ = lr + lo;
-        const int64_t *id = ids + lo, *bs = best + lo;
+    for (int64_t start = lo; start < hi; start += LANES) {
+        int used = (int)(hi - start < LANES ? hi - start : LANES), code;
         switch (K) {
-            case 2: run_block_2(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
-            case 3: run_block_3(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
-            case 4: run_block_4(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
-            case 8: run_block_8(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
-            case 16: run_block_16(used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg); break;
-            default: run_block(K, used, wp, gp, it, lr_, id, bs, seed, n_episodes, steps_per_episode, record_episodes, wo, ro, po, rg);
+            case 2: code = run_block_2(a, start, used, seed, n_episodes, steps_per_episode, record_episodes); break;
+            case 3: code = run_block_3(a, start, used, seed, n_episodes, steps_per_episode, record_episodes); break;
+            case 4: code = run_block_4(a, start, used, seed, n_episodes, steps_per_episode, record_episodes); break;
+            case 8: code = run_block_8(a, start, used, seed, n_episodes, steps_per_episode, record_episodes); break;
+            case 16: code = run_block_16(a, start, used, seed, n_episodes, steps_per_episode, record_episodes); break;
+            default: code = run_block(K, a, start, used, seed, n_episodes, steps_per_episode, record_episodes);
         }
+        if (code) return code;
     }
     return 0;
+}
+
+/* The Gaussian rewards' normal deviates of n words (for tests against rng.to_normal). */
+void bb_normals(int64_t n, const uint32_t *words, float *out) {
+    for (int64_t i = 0; i < n; i += LANES) {
+        vu word = (vu){0};
+        for (int l = 0; l < LANES && i + l < n; l++) word[l] = words[i + l];
+        vf z = to_normal(word);
+        for (int l = 0; l < LANES && i + l < n; l++) out[i + l] = z[l];
+    }
+}
+
+/* The words of Philox4x32-10 for counters (pair, ids[i]) under key seed (for tests). */
+void bb_philox(int64_t n, const int64_t *ids, uint64_t pair, uint64_t seed, uint32_t *out) {
+    for (int64_t i = 0; i < n; i += LANES) {
+        int used = (int)(n - i < LANES ? n - i : LANES);
+        stream_t stream;
+        vu words[4];
+        stream_init(&stream, ids + i, used, seed);
+        philox(pair, &stream, words);
+        for (int l = 0; l < used; l++)
+            for (int j = 0; j < 4; j++) out[(i + l) * 4 + j] = words[j][l];
+    }
 }

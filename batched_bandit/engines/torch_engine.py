@@ -52,7 +52,9 @@ def simulate(
     win, loss, sd = (batch.win.to(dtype), batch.loss.to(dtype), batch.reward_sd.to(dtype))
     inv_t = batch.inv_temperature.to(dtype)
     hyper = batch.hyper.map(lambda h: h.to(dtype)[None, :])  # (1, B): broadcasts over arms
+    exact = batch.hyper.map(lambda h: h.to(torch.float64)[None, :])  # for 1 - x and Adam's bias corrections
     lr, decay = batch.hyper.lr.to(dtype), batch.hyper.baseline_decay.to(dtype)
+    decay_complement = optimizers.one_minus(batch.hyper.baseline_decay, dtype)
     arm_index = torch.arange(n_arms, device=device)[:, None]  # (K, 1)
     weights = batch.init_weights.to(dtype).T.contiguous()  # (K, B)
     state = optimizers.initial_state(rule, weights)
@@ -84,7 +86,7 @@ def simulate(
                 sums.scatter_add_(0, arm[None], reward[None])
                 pulls.scatter_add_(0, arm[None], torch.ones_like(pulls[:1]))
                 if rule.baseline != "none":
-                    baseline = optimizers.update_baseline(rule.baseline, baseline, reward, t, decay)
+                    baseline = optimizers.update_baseline(rule.baseline, baseline, reward, t, decay, decay_complement)
                     advantage = reward - baseline
                 else:
                     advantage = reward
@@ -93,7 +95,7 @@ def simulate(
                     weights = weights + (lr * advantage * inv_t / total) * direction
                 else:  # policy.policy_gradient, then torch.optim's step
                     grad = -(advantage * inv_t / total) * direction
-                    weights, state = optimizers.step(rule, hyper, t, weights, grad, state)
+                    weights, state = optimizers.step(rule, hyper, t, weights, grad, state, exact)
                 t += 1
             if on_progress is not None:
                 on_progress(n_steps * n_bandits)
