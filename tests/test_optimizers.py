@@ -90,9 +90,9 @@ def test_baseline_is_the_running_mean_including_the_current_reward():
     rewards = [1.0, -1.0, 1.0, 1.0]
     b = torch.zeros(1)
     for t, r in enumerate(rewards):
-        b = optimizers.update_baseline("mean", b, torch.tensor([r]), t, torch.zeros(1))
+        b = optimizers.update_baseline("mean", b, torch.tensor([r]), t, torch.zeros(1), torch.ones(1))
         assert float(b) == pytest.approx(sum(rewards[: t + 1]) / (t + 1))
     b = torch.zeros(1)
     for t, r in enumerate(rewards):
-        b = optimizers.update_baseline("ema", b, torch.tensor([r]), t, torch.tensor([0.75]))
+        b = optimizers.update_baseline("ema", b, torch.tensor([r]), t, torch.tensor([0.75]), torch.tensor([0.25]))
     assert float(b) == pytest.approx(0.25 * (0.75**3 * 1 - 0.75**2 + 0.75 + 1))
