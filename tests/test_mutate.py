@@ -1,7 +1,11 @@
 """The mutation harness (tools/mutate.py) on a tiny fixture repository: no engine, a few seconds."""
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +133,32 @@ def test_the_project_mutant_list_is_current():
     for m in mutants:
         for arg in m.tests:
             assert arg.startswith("-") or (ROOT / arg.split("::")[0]).exists(), (m.id, arg)
+
+
+def test_sigterm_stops_the_runs_and_removes_the_copies(repo, tmp_path):
+    pid_file = tmp_path / "pytest.pid"
+    hang = f"import os, time\n    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n    time.sleep(120)"
+    mutants_file = tmp_path / "hang_mutants.py"
+    mutants_file.write_text(
+        f"from mutate import Mutant\n\nMUTANTS = [Mutant('hang', {FILE!r}, 'return a + b', {hang!r}, 'sleeps')]\n"
+    )
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    args = ["--repo", str(repo), "--mutants", str(mutants_file), "--no-baseline", "--jobs", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "mutate.py"), *args],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pid_file.exists(), "the mutant never ran"
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    with pytest.raises(ProcessLookupError):  # the test process of the mutant was killed
+        os.kill(int(pid_file.read_text()), 0)
+    assert list(scratch.iterdir()) == []  # the copies are gone
+    assert (repo / FILE).read_text() == OPS

@@ -34,6 +34,7 @@ Standard library only. Python files are never byte-compiled in the copies
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -269,6 +270,8 @@ def run_tests(
         text=True,
         start_new_session=True,
     )
+    with _live_lock:
+        _live.add(proc)
     try:
         output, _ = proc.communicate(timeout=timeout)
         timed_out = False
@@ -280,7 +283,20 @@ def run_tests(
         if proc.poll() is None:  # interrupted (KeyboardInterrupt): leave nothing running
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        with _live_lock:
+            _live.discard(proc)
     return proc.returncode, output or "", time.perf_counter() - start, timed_out
+
+
+_live: set[subprocess.Popen] = set()  # pytest runs in progress, for an interrupted run to stop
+_live_lock = threading.Lock()
+
+
+def _kill_live_runs() -> None:
+    with _live_lock:
+        for proc in _live:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
@@ -370,9 +386,11 @@ def run_mutants(
         free: queue.Queue[Workspace] = queue.Queue()
         for ws in workspaces:
             free.put(ws)
-        lock, done = threading.Lock(), [0]
+        lock, done, stop = threading.Lock(), [0], threading.Event()
 
-        def one(m: Mutant) -> Result:
+        def one(m: Mutant) -> Result | None:
+            if stop.is_set():
+                return None
             ws = free.get()
             try:
                 result = apply_and_test(m, ws, timeout)
@@ -388,9 +406,16 @@ def run_mutants(
             return result
 
         if todo:
-            with ThreadPoolExecutor(n_jobs) as pool:
+            pool = ThreadPoolExecutor(n_jobs)
+            try:
                 for result in pool.map(one, todo):
                     results[result.id] = result
+            except BaseException:  # Ctrl-C, SIGTERM: stop the runs in progress, start no other
+                stop.set()
+                _kill_live_runs()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown()
     finally:
         if keep:
             log(f"copies kept in {parent}")
@@ -433,6 +458,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the run of the unmutated selections")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies")
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main_thread else None
+    try:  # kill -TERM stops cleanly, as Ctrl-C does: runs in progress killed, copies removed
+        return _main(args, parser, argv)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     repo = Path(args.repo).resolve()
     mutants = load_mutants(args.mutants)
     if args.only:
