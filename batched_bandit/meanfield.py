@@ -11,6 +11,9 @@ never lock in on a wrong arm: the best arm's mu* >= p . mu, so its weight never 
 below the current average loses weight. Lock-in seen in simulation is therefore a noise effect
 of the step size. Adam and RMSprop normalise by the gradient's second moment, which the mean
 gradient does not carry: no mean field is given for them.
+
+The loop runs in C where the fused CPU engine is built (cpu_kernel.c, bb_mean_field), else here
+in numpy: the same recurrence, in float64 (tests compare the two).
 """
 
 from __future__ import annotations
@@ -38,12 +41,22 @@ def mean_field_p_best(
     weight_decay, nesterov: (S,) or scalars; init_weights: (S, K) (default 0). Returns (S, n_episodes).
     """
     mu = np.asarray(mu, dtype=np.float64)
-    n_settings, _ = mu.shape
+    n_settings, n_arms = mu.shape
     column = lambda x: np.broadcast_to(np.asarray(x, dtype=np.float64), (n_settings,))[:, None]  # noqa: E731
     inv_t, lr, m, wd = column(1.0 / np.asarray(temperature)), column(lr), column(momentum), column(weight_decay)
     factor = np.where(m == 0, 1.0, 1.0 - column(dampening))  # torch: no buffer when momentum = 0
     nesterov = np.broadcast_to(np.asarray(nesterov, dtype=bool), (n_settings,))[:, None]
     w = np.zeros_like(mu) if init_weights is None else np.array(init_weights, dtype=np.float64)
+    best = np.ascontiguousarray(best, dtype=np.int64)
+    compiled = _compiled(n_arms)
+    if compiled is not None:  # the same loop in C (cpu_kernel.c): numpy pays a Python call per operation
+        out = np.empty((n_settings, n_episodes))
+        arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (mu, inv_t, lr, m, factor)]
+        arrays += [np.ascontiguousarray(nesterov, dtype=np.uint8), np.ascontiguousarray(wd, dtype=np.float64), w, best]
+        code = compiled(n_settings, n_arms, *(a.ctypes.data for a in arrays), n_episodes, steps_per_episode,
+                        out.ctypes.data)  # fmt: skip
+        if code == 0:
+            return out
     buffer = None
     rows = np.arange(n_settings)
     out = np.empty((n_settings, n_episodes))
@@ -59,6 +72,17 @@ def mean_field_p_best(
             t += 1
         out[:, episode] = _softmax(w * inv_t)[rows, best]
     return out
+
+
+def _compiled(n_arms: int):
+    """The C loop (cpu_kernel.c's bb_mean_field) when the fused CPU engine is built here, else None."""
+    import torch
+
+    from .engines import MAX_ARMS, cpu_engine
+
+    if n_arms > MAX_ARMS["cpu"] or cpu_engine.unavailable_reason(torch.device("cpu")) is not None:
+        return None
+    return cpu_engine.load_kernel().bb_mean_field
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -67,3 +67,20 @@ def test_the_mean_field_never_locks_in_and_tracks_small_steps():
     large = run_batch(4000, temperature=0.03, lr=0.01, n_episodes=10, steps_per_episode=100, seed=1)
     field = mean_field_p_best(mu[None].numpy(), np.array([3]), 0.03, 0.01, 10, 100)[0]
     assert field[-1] > 0.99 and float(large.episode_p_best[:, -1].double().mean()) < 0.8
+
+
+def test_the_c_loop_equals_numpy(monkeypatch):
+    """bb_mean_field (cpu_kernel.c) and the numpy loop: the same recurrence, to float64 rounding."""
+    from batched_bandit import meanfield
+
+    gen = np.random.default_rng(3)
+    mu, best = gen.normal(size=(6, 5)), np.arange(6) % 5
+    kw = dict(init_weights=gen.normal(size=(6, 5)), momentum=np.array([0, 0.9, 0.5, 0, 0.8, 0.3]),
+              dampening=0.2, nesterov=np.array([False, True, False, False, False, True]),
+              weight_decay=np.array([0, 0, 0.1, 0.05, 0, 0]))  # fmt: skip
+    args = (mu, best, np.geomspace(0.1, 3, 6), np.full(6, 0.05), 7, 13)
+    if meanfield._compiled(5) is None:
+        pytest.skip("no fused CPU engine here")
+    fast = mean_field_p_best(*args, **kw)
+    monkeypatch.setattr(meanfield, "_compiled", lambda n_arms: None)
+    np.testing.assert_allclose(fast, mean_field_p_best(*args, **kw), rtol=1e-12, atol=1e-14)

@@ -31,6 +31,8 @@ def test_threshold_brackets_the_dense_grid_crossing(tmp_path, dense_crossing):
     assert found.points[0]["value"] < 0.1  # the bounds were widened to find the crossing
     summary = json.loads((tmp_path / "threshold.json").read_text())
     assert summary["estimate"] == found.estimate and (tmp_path / "points.csv").exists()
+    png = (tmp_path / "threshold.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000  # the search drawn
     again = threshold(tmp_path, axis="temperature", target=0.9, bounds=(0.5, 5.0), n_bandits=4000, seed=1, **SETTING)
     assert again == found  # resumes: every point is already committed
 

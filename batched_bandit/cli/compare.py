@@ -10,7 +10,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "compare",
         help="is setting A better than setting B? (paired, McNemar's exact test)",
         description="Compare two settings of a study on their common bandits: the difference of the success rates "
-        "with its 95%% interval and McNemar's exact test on the per-bandit verdicts (the settings share their random "
+        "with its 95% interval and McNemar's exact test on the per-bandit verdicts (the settings share their random "
         "numbers, so bandits pair up). Repeat --a/--b for several pairs: Holm's correction applies.",
     )
     parser.add_argument("folder", help="a study folder (from batched-bandit sweep)")

@@ -80,7 +80,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "run",
         help="train N bandits and report how many pick the best arm",
         description="Train N independent bandits (the seed's experiment, or a generalisation of it) and report "
-        "the success rate with its 95%% interval, P(best arm) and regret.",
+        "the success rate with its 95% interval, P(best arm) and regret.",
     )
     parser.add_argument("--n-bandits", type=count("n_bandits"), action=Once, default=10000, help="default 10000")
     add_rule_options(parser)

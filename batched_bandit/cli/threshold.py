@@ -16,7 +16,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "threshold",
         help="where does the success rate cross a target along one axis? (adaptive search)",
         description="Bracket the crossing, then bisect in log space with the shared random numbers; every point is "
-        "a study in OUT/points/. Prints the axis value where the success rate crosses the target, with a 95%% "
+        "a study in OUT/points/. Prints the axis value where the success rate crosses the target, with a 95% "
         "interval. Run the same command again to continue an interrupted search.",
     )
     parser.add_argument("--out", action=Once, required=True, help="folder for the points and the answer")

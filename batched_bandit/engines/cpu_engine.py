@@ -155,7 +155,10 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
             with tempfile.TemporaryDirectory(dir=library.parent) as tmp:
                 built = Path(tmp) / library.name
                 done = subprocess.run(
-                    [compiler, *flags, "-o", str(built), str(SOURCE)], capture_output=True, text=True, check=False
+                    [compiler, *flags, "-o", str(built), str(SOURCE), "-lm"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
                 if done.returncode != 0:
                     errors.append(f"{' '.join(flags)}: {done.stderr.strip()[:500]}")
@@ -168,6 +171,9 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
                                        ctypes.c_uint64, *[ctypes.c_int64] * 2, ctypes.c_int32]  # fmt: skip
         kernel.bb_normals.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
         kernel.bb_philox.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
+        kernel.bb_mean_field.restype = ctypes.c_int
+        kernel.bb_mean_field.argtypes = [ctypes.c_int64, ctypes.c_int32, *[ctypes.c_void_p] * 9, ctypes.c_int64,
+                                         ctypes.c_int64, ctypes.c_void_p]  # fmt: skip
         return kernel
     raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
 

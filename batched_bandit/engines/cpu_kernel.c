@@ -40,6 +40,7 @@
  *
  * Built at first use by engines/cpu_engine.py with the system C compiler; no Python headers.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #if defined(__AVX512F__) || defined(__AVX__)
@@ -670,4 +671,46 @@ void bb_philox(int64_t n, const int64_t *ids, uint64_t pair, uint64_t seed, uint
         for (int l = 0; l < used; l++)
             for (int j = 0; j < 4; j++) out[(i + l) * 4 + j] = words[j][l];
     }
+}
+
+/* meanfield.py's expected-update trajectory of SGD, in double precision, for S settings of K arms:
+ * p = softmax(w inv_t); g = -inv_t p (mu - p.mu) + wd w; torch.optim.SGD's momentum, dampening
+ * (factor = 1 - dampening, or 1 where momentum is 0) and Nesterov; out[s, e] = P(best) at the end
+ * of episode e. Not the engine: a deterministic recurrence that numpy runs too slowly (a Python
+ * call per step). */
+static void softmax_d(int K, const double *w, double inv_t, double *p) {
+    double m = w[0] * inv_t, total = 0.0;
+    for (int k = 1; k < K; k++) m = w[k] * inv_t > m ? w[k] * inv_t : m;
+    for (int k = 0; k < K; k++) total += p[k] = exp(w[k] * inv_t - m);
+    for (int k = 0; k < K; k++) p[k] /= total;
+}
+
+int bb_mean_field(int64_t S, int32_t K, const double *mu, const double *inv_t, const double *lr,
+                  const double *momentum, const double *factor, const uint8_t *nesterov, const double *wd,
+                  const double *w0, const int64_t *best, int64_t n_episodes, int64_t steps, double *out) {
+    if (K < 2 || K > MAX_ARMS) return 1;
+    for (int64_t s = 0; s < S; s++) {
+        double w[MAX_ARMS], buf[MAX_ARMS], p[MAX_ARMS];
+        const double *m_s = mu + s * K, it = inv_t[s], l = lr[s], m = momentum[s], f = factor[s], d = wd[s];
+        for (int k = 0; k < K; k++) w[k] = w0[s * K + k], buf[k] = 0.0;
+        int64_t t = 0;
+        for (int64_t e = 0; e < n_episodes; e++) {
+            for (int64_t i = 0; i < steps; i++, t++) {
+                softmax_d(K, w, it, p);
+                double pm = 0.0;
+                for (int k = 0; k < K; k++) pm += p[k] * m_s[k];
+                for (int k = 0; k < K; k++) {
+                    double g = -it * p[k] * (m_s[k] - pm) + d * w[k];
+                    if (m != 0.0) {
+                        buf[k] = t == 0 ? g : m * buf[k] + f * g;
+                        g = nesterov[s] ? g + m * buf[k] : buf[k];
+                    }
+                    w[k] -= l * g;
+                }
+            }
+            softmax_d(K, w, it, p);
+            out[s * n_episodes + e] = p[best[s]];
+        }
+    }
+    return 0;
 }

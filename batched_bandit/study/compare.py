@@ -94,7 +94,8 @@ def _paired(study: Study, i: int, j: int) -> dict:
 
 
 def find_setting(study: Study, selector: dict, name: str = "setting") -> int:
-    """The index of the one setting whose axes match ``selector`` (numbers to 1e-9 relative)."""
+    """The index of the one setting whose axes match ``selector`` (numbers to 1e-6 relative, so a
+    value typed with 7 significant digits finds its grid point)."""
     if not isinstance(selector, dict) or not selector:
         raise TypeError(f"{name} must be a dict axis -> value naming one setting, got {selector!r}")
     axes = {k for s in study.settings for k in s}
@@ -119,7 +120,7 @@ def _same(value, wanted) -> bool:
     if isinstance(value, bool) or isinstance(wanted, (bool, str)) or value is None:
         return value == wanted
     try:
-        return math.isclose(float(value), float(wanted), rel_tol=1e-9, abs_tol=0.0)
+        return math.isclose(float(value), float(wanted), rel_tol=1e-6, abs_tol=0.0)
     except (TypeError, ValueError):
         return False
 

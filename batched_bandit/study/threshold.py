@@ -60,6 +60,7 @@ def threshold(
     rtol: float = 0.02,
     max_points: int = 40,
     n_bandits: int = 10000,
+    figures: bool = True,
     progress=None,
     **options,
 ) -> Threshold:
@@ -114,6 +115,12 @@ def threshold(
     ci = _interval(ordered, target, increasing, estimate)
     found = Threshold(axis, target, estimate, ci, increasing, ordered, folder)
     _write(found)
+    if figures:
+        from ..figures import unavailable_reason
+        from ..figures.threshold import plot_threshold
+
+        if unavailable_reason() is None:
+            plot_threshold(found)
     return found
 
 
