@@ -38,6 +38,7 @@ BAD = [
     (dict(optimizer="adam", eps=1e-50), ValueError, "eps = 1e-50 underflows in float32"),
     (dict(optimizer="rmsprop", alpha=1.0), ValueError, r"alpha must be in \[0, 1\)"),
     (dict(optimizer="sgd", betas=(0.5, 0.9)), ValueError, "betas is not an option of optimizer 'sgd'"),
+    (dict(optimizer="sgd", betas=(0.9, 0.9)), ValueError, "betas is not an option of optimizer 'sgd'"),  # beta2 only
     (dict(optimizer="adam", centered=True), ValueError, "centered is not an option of optimizer 'adam'"),
     (dict(optimizer="sgd", eps=1e-3), ValueError, "eps is not an option of optimizer 'sgd'"),
     (dict(baseline="median"), ValueError, 'baseline must be None, "mean" or'),

@@ -61,6 +61,26 @@ def test_summary_for_one_bandit_speaks_like_the_seed():
     assert "success rate" in run_batch(10, n_episodes=1, steps_per_episode=5).summary()
 
 
+def test_summary_for_one_bandit_without_recorded_episodes_prints_no_episode_lines():
+    res = run_batch(1, n_episodes=3, steps_per_episode=40, record_episodes=False)
+    text = res.summary()
+    assert "Episode " not in text  # only the last episode's sums are kept: no per-episode printout
+    action = int(torch.argmax(res.episode_rewards[0, -1])) + 1
+    assert f"The agent thinks action {action} is the most promising..." in text
+
+
+def test_scalars_report_the_final_episode():
+    res = run_batch(300, n_episodes=3, steps_per_episode=100, temperature=0.1, lr=0.05, seed=2)
+    first, final = (float(res.episode_p_best[:, e].double().mean()) for e in (0, -1))
+    assert abs(final - first) > 0.01  # the episodes differ, so the test can tell them apart
+    assert res.scalars()["mean_final_p_best"] == pytest.approx(final, rel=1e-12)
+
+
+def test_the_largest_seed_is_accepted():
+    top, below = (run_batch(4, n_episodes=1, steps_per_episode=20, seed=s) for s in (2**64 - 1, 2**64 - 2))
+    assert top.seed == 2**64 - 1 and not torch.equal(top.episode_rewards, below.episode_rewards)
+
+
 def test_progress_reaches_the_total():
     calls = []
     run_batch(30, n_episodes=2, steps_per_episode=100, chunk_size=16, progress=lambda d, t: calls.append((d, t)))

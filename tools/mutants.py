@@ -68,6 +68,7 @@ STORE = tests("study_store", *STUDY)
 PROBLEMS = tests("study_problems", *STUDY)
 COMPARE = tests("study_compare", "stats")
 THRESHOLD = tests("study_threshold")
+THRESHOLD_FIGURE = tests("figures", "study_threshold")
 FIGURES = tests("figures", "sweeps")
 CLI = tests("cli", "sweeps", "figures", "study_compare", "study_threshold", "study_store")
 
@@ -88,17 +89,23 @@ S_CM, S_TH = S + "compare.py", S + "threshold.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
 F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "success.py", F + "curves.py", F + "distribution.py"
 F_HE, F_CA, F_MA = F + "heatmap.py", F + "canvas.py", F + "marks.py"
+F_TH = F + "threshold.py"
 C_INIT, C_MAIN, C_AR, C_RUN = C + "__init__.py", C + "__main__.py", C + "args.py", C + "run.py"
 C_SW, C_PL, C_CM, C_TH = C + "sweep.py", C + "plot.py", C + "compare.py", C + "threshold.py"
 
 # the CLI's rule options, one value each: a mutant drops one name from rule_options' list
-RULE_NAMES = ('names = ("arms", "win_prob", "means", "reward_sd", "reward_values", "temperature", "lr", "optimizer",\n'
-              '             "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "alpha", "centered")')
+RULE_NAMES = (
+    'names = ("arms", "win_prob", "means", "reward_sd", "reward_values", "temperature", "lr", "optimizer",\n'
+    '             "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "alpha", "centered")'
+)
 
 
 def dropped_rule_option(name: str) -> str:
-    return RULE_NAMES.replace(f' "{name}",', "", 1) if f' "{name}",' in RULE_NAMES else RULE_NAMES.replace(
-        f', "{name}")', ")", 1)
+    return (
+        RULE_NAMES.replace(f' "{name}",', "", 1)
+        if f' "{name}",' in RULE_NAMES
+        else RULE_NAMES.replace(f', "{name}")', ")", 1)
+    )
 
 
 # A table, one mutant per entry with its fields on two or three lines: the formatter leaves it alone.
@@ -312,7 +319,6 @@ MUTANTS = [
     Mutant("mf-centring", MF, "grad = -inv_t * p * (mu - (p * mu).sum(axis=1, keepdims=True)) + wd * w",
            "grad = -inv_t * p * mu + wd * w",
            "the expected gradient without its - p . mu term (only the chosen arm's part)", MEANFIELD),
-    # --- stats.py -------------------------------------------------------------------------------------
     Mutant("stats-wilson-z", ST, "z = NormalDist().inv_cdf(0.5 + confidence / 2)\n    p = successes / n",
            "z = NormalDist().inv_cdf(confidence)\n    p = successes / n",
            "one-sided z (1.645) for a two-sided 95% interval", STATS),
@@ -442,6 +448,22 @@ MUTANTS = [
            "the kernel's running-mean baseline divides by one reward too many", CPU),
     Mutant("ck-gaussian-sd", CK, "vf reward = q + p->sd * reward_draw;", "vf reward = q + reward_draw;",
            "the kernel's Gaussian rewards ignore reward_sd", CPU),
+    # --- cpu_kernel.c: bb_mean_field, meanfield.py's loop in C --------------------------------------------
+    Mutant("ck-mf-first-copy", CK, "buf[k] = t == 0 ? g : m * buf[k] + f * g;",
+           "buf[k] = t == 0 ? f * g : m * buf[k] + f * g;",
+           "the C mean field's momentum buffer starts damped, not as a copy of the gradient", MEANFIELD),
+    Mutant("ck-mf-step-count", CK, "for (int64_t i = 0; i < steps; i++, t++) {",
+           "for (int64_t i = 0; i < steps; i++) {",
+           "the C mean field's step counter never advances: the momentum buffer restarts every step", MEANFIELD),
+    Mutant("ck-mf-wd", CK, "double g = -it * p[k] * (m_s[k] - pm) + d * w[k];",
+           "double g = -it * p[k] * (m_s[k] - pm);", "the C mean field ignores weight decay", MEANFIELD),
+    Mutant("ck-mf-nesterov", CK, "g = nesterov[s] ? g + m * buf[k] : buf[k];", "g = buf[k];",
+           "the C mean field ignores Nesterov", MEANFIELD),
+    Mutant("ck-mf-best", CK, "out[s * n_episodes + e] = p[best[s]];", "out[s * n_episodes + e] = p[best[0]];",
+           "the C mean field reads every setting's P(best) at the first setting's best arm", MEANFIELD),
+    Mutant("ck-mf-softmax-max", CK, "for (int k = 1; k < K; k++) m = w[k] * inv_t > m ? w[k] * inv_t : m;",
+           "for (int k = 1; k < K - 1; k++) m = w[k] * inv_t > m ? w[k] * inv_t : m;",
+           "the C softmax's max skips the last arm (exp overflows when it leads by > 709 / inv_t)", MEANFIELD),
     # --- triton_kernel.py: the fused GPU kernel -----------------------------------------------------------
     Mutant("tr-log2e", TK, "LOG2E = _constexpr(1.4426950408889634)", "LOG2E = _constexpr(1.4427)",
            "log2(e) truncated to 1.4427", TRITON),
@@ -578,6 +600,8 @@ MUTANTS = [
            "several pairs compared without Holm's correction", COMPARE),
     Mutant("cm-paired-n", S_CM, "n = min(va.shape[0], vb.shape[0])", "n = va.shape[0]",
            "settings with different counts (a precision study) paired past the shorter one's bandits", COMPARE),
+    Mutant("cm-same-rtol", S_CM, "rel_tol=1e-6, abs_tol=0.0", "rel_tol=1e-9, abs_tol=0.0",
+           "a selector value typed with 7 significant digits no longer finds its grid point", COMPARE),
     # --- study/threshold.py -----------------------------------------------------------------------------------
     Mutant("th-interpolation", S_TH, "share = 0.5 if y1 == y0 else (target - y0) / (y1 - y0)",
            "share = 0.5 if y1 == y0 else (target - y1) / (y0 - y1)",
@@ -586,6 +610,18 @@ MUTANTS = [
            'increasing = points[bracket[1]]["success_rate"] >= points[bracket[0]]["success_rate"]',
            'increasing = points[bracket[1]]["success_rate"] <= points[bracket[0]]["success_rate"]',
            "a rising success curve reported as falling", THRESHOLD),
+    Mutant("th-no-figure", S_TH, "            plot_threshold(found)\n", "            pass\n",
+           "threshold.png never drawn", THRESHOLD),
+    # --- figures/threshold.py: the threshold search drawn --------------------------------------------------------
+    Mutant("fth-zoom-points", F_TH, 'low / ZOOM**2 <= p["value"] <= high * ZOOM**2', 'low <= p["value"] <= high',
+           "the zoomed panel keeps only the points inside the interval: the curve stops short of its edges",
+           THRESHOLD_FIGURE),
+    Mutant("fth-crossing-line", F_TH, "ax.axvline(found.estimate,", "ax.axvline(found.target,",
+           "the crossing drawn at the target's value (a success rate), not at the estimate on the axis",
+           THRESHOLD_FIGURE),
+    Mutant("fth-zoom-xlim", F_TH, "ax.set_xlim(low / ZOOM, high * ZOOM)", "ax.set_xlim(low * ZOOM, high * ZOOM)",
+           "the zoomed panel's left edge inside the interval: the lower end of the crossing's interval cut off",
+           THRESHOLD_FIGURE),
     # --- figures/*: axis choice, notes, log detection, what is drawn -------------------------------------------
     Mutant("fc-log-two", F_CO, "        return spread >= 10\n", "        return spread > 10\n",
            "two values exactly ten times apart read on a linear axis", FIGURES),
