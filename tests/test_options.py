@@ -64,6 +64,16 @@ def test_bad_options_are_refused_before_any_work(kwargs, error, message):
         run_batch(**kwargs, **NOT_BEFORE_WORK)
 
 
+def test_a_baseline_doubles_the_advantage_in_the_overflow_bound():
+    """SGD's bound on |w / T| after n steps is n lr A / T**2, A the largest |advantage|: |r| without a
+    baseline, up to 2 |r| with one (|r - b| <= |r| + |b|). At this T, 3 steps give 0.75e37 without,
+    allowed, and 1.5e37 with a baseline, refused (float32's limit: 1e37)."""
+    kw = dict(n_episodes=1, steps_per_episode=3, lr=0.01, temperature=(3 * 0.01 / 0.75e37) ** 0.5)
+    assert run_batch(2, **kw).n_bandits == 2
+    with pytest.raises(ValueError, match="is too small for lr 0.01 over 3 steps"):
+        run_batch(2, baseline="mean", **kw, **NOT_BEFORE_WORK)
+
+
 def test_per_bandit_options_take_tensors_and_report_the_bandit():
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\), got 1.0 \(bandit 2\)"):
         run_batch(3, momentum=torch.tensor([0.0, 0.5, 1.0]), **NOT_BEFORE_WORK)
