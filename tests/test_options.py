@@ -74,6 +74,14 @@ def test_a_baseline_doubles_the_advantage_in_the_overflow_bound():
         run_batch(2, baseline="mean", **kw, **NOT_BEFORE_WORK)
 
 
+def test_sure_and_hopeless_arms_are_accepted():
+    """P(win) = 1 and P(win) = 0 are probabilities: the one arm always pays, the other never does."""
+    res = run_batch(50, win_prob=(1.0, 0.0), n_episodes=1, steps_per_episode=40, temperature=1.0, lr=0.05, seed=3)
+    sums = res.episode_rewards[:, -1]  # reward values (1, -1)
+    assert bool((sums[:, 0] >= 0).all()) and bool((sums[:, 1] <= 0).all())
+    assert sums.abs().sum(dim=1).tolist() == [40.0] * 50
+
+
 def test_per_bandit_options_take_tensors_and_report_the_bandit():
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\), got 1.0 \(bandit 2\)"):
         run_batch(3, momentum=torch.tensor([0.0, 0.5, 1.0]), **NOT_BEFORE_WORK)
