@@ -74,6 +74,15 @@ def test_a_baseline_doubles_the_advantage_in_the_overflow_bound():
         run_batch(2, baseline="mean", **kw, **NOT_BEFORE_WORK)
 
 
+def test_momentum_multiplies_the_step_in_the_overflow_bound():
+    """With momentum m, SGD's steps add up to lr G / (1 - m) each: at m = 0.9 the bound on |w / T|
+    is 10 times the plain one, 5e37 here (refused) against 0.5e37 (allowed)."""
+    kw = dict(n_episodes=1, steps_per_episode=3, lr=0.01, temperature=(3 * 0.01 / 0.5e37) ** 0.5)
+    assert run_batch(2, **kw).n_bandits == 2
+    with pytest.raises(ValueError, match="is too small for lr 0.01 over 3 steps"):
+        run_batch(2, momentum=0.9, **kw, **NOT_BEFORE_WORK)
+
+
 def test_sure_and_hopeless_arms_are_accepted():
     """P(win) = 1 and P(win) = 0 are probabilities: the one arm always pays, the other never does."""
     res = run_batch(50, win_prob=(1.0, 0.0), n_episodes=1, steps_per_episode=40, temperature=1.0, lr=0.05, seed=3)

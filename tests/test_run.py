@@ -76,6 +76,20 @@ def test_scalars_report_the_final_episode():
     assert res.scalars()["mean_final_p_best"] == pytest.approx(final, rel=1e-12)
 
 
+@pytest.mark.parametrize("backend", ["torch", "cpu"])
+def test_a_run_that_overflows_past_the_checks_is_refused_not_returned(backend, monkeypatch):
+    """The safety net behind the a-priori checks: with them switched off, T = 1e-30 sends w / T to
+    infinity within a step, and the run says so instead of returning NaN weights."""
+    from batched_bandit import run as run_module
+    from batched_bandit.engines import unavailable_reason
+
+    if backend == "cpu" and unavailable_reason("cpu", torch.device("cpu"), torch.float32) is not None:
+        pytest.skip("no fused CPU engine here")
+    monkeypatch.setattr(run_module, "check_numerics", lambda *args: None)
+    with pytest.raises(ValueError, match="the weights of bandit 0 overflowed"):
+        run_batch(4, temperature=1e-30, n_episodes=1, steps_per_episode=5, seed=1, backend=backend)
+
+
 def test_the_largest_seed_is_accepted():
     top, below = (run_batch(4, n_episodes=1, steps_per_episode=20, seed=s) for s in (2**64 - 1, 2**64 - 2))
     assert top.seed == 2**64 - 1 and not torch.equal(top.episode_rewards, below.episode_rewards)
