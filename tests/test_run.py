@@ -90,6 +90,29 @@ def test_a_run_that_overflows_past_the_checks_is_refused_not_returned(backend, m
         run_batch(4, temperature=1e-30, n_episodes=1, steps_per_episode=5, seed=1, backend=backend)
 
 
+def test_proportions_never_print_an_inexact_value_as_0_or_1():
+    from batched_bandit.result import format_proportions
+
+    assert format_proportions(0.99999, 0.5, 0.0, 1.0) == ["0.99999", "0.50000", "0", "1"]  # not "1.0000"
+    assert format_proportions(0.00004, 0.25) == ["0.00004", "0.25000"]  # not "0.0000"
+    assert format_proportions(0.25, 0.75) == ["0.2500", "0.7500"]
+
+
+def test_the_memory_check_counts_one_episode_when_episodes_are_not_recorded(monkeypatch):
+    """1,000 bandits x 50 episodes x 4 arms in float32, one chunk: about 6.1 MB with every episode's
+    sums (1,561 bytes of results per bandit, 3x with the chunk in flight, + 1,408 working), 3.7 MB
+    with the last one only (777 bytes). With 5 MB free the first is refused, the second runs."""
+    from batched_bandit import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 5_000_000)
+    kw = dict(n_episodes=50, steps_per_episode=1, chunk_size=1000)
+    with pytest.raises(
+        ValueError, match=r"needs about 0\.00609 GB of cpu memory and 0\.005 GB are free: record_episodes=False"
+    ):
+        run_batch(1000, **kw)
+    assert run_batch(1000, record_episodes=False, **kw).episode_rewards.shape == (1000, 1, 4)
+
+
 def test_the_largest_seed_is_accepted():
     top, below = (run_batch(4, n_episodes=1, steps_per_episode=20, seed=s) for s in (2**64 - 1, 2**64 - 2))
     assert top.seed == 2**64 - 1 and not torch.equal(top.episode_rewards, below.episode_rewards)
