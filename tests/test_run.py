@@ -113,6 +113,19 @@ def test_the_memory_check_counts_one_episode_when_episodes_are_not_recorded(monk
     assert run_batch(1000, record_episodes=False, **kw).episode_rewards.shape == (1000, 1, 4)
 
 
+def test_the_memory_check_counts_eight_bytes_a_number_in_float64(monkeypatch):
+    """1,000 bandits x 50 episodes x 4 arms, one chunk: 6.1 MB in float32, 9.0 MB in float64 (2,393
+    bytes of results per bandit, 3x with the chunk in flight, + 1,792 working). 7.5 MB free: float32
+    runs, float64 is refused."""
+    from batched_bandit import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 7_500_000)
+    kw = dict(n_episodes=50, steps_per_episode=1, chunk_size=1000)
+    assert run_batch(1000, **kw).n_bandits == 1000
+    with pytest.raises(ValueError, match=r"needs about 0\.00897 GB of cpu memory and 0\.0075 GB are free"):
+        run_batch(1000, dtype=torch.float64, **kw)
+
+
 def test_the_largest_seed_is_accepted():
     top, below = (run_batch(4, n_episodes=1, steps_per_episode=20, seed=s) for s in (2**64 - 1, 2**64 - 2))
     assert top.seed == 2**64 - 1 and not torch.equal(top.episode_rewards, below.episode_rewards)
