@@ -126,6 +126,18 @@ def test_the_memory_check_counts_eight_bytes_a_number_in_float64(monkeypatch):
         run_batch(1000, dtype=torch.float64, **kw)
 
 
+def test_float64_takes_the_portable_engine_without_a_warning(monkeypatch):
+    """float64 is a choice, not an accident: "auto" picks the portable engine for it silently."""
+    import warnings
+
+    from batched_bandit import engines
+
+    monkeypatch.setattr(engines, "_warned", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_backend("auto", torch.device("cpu"), torch.float64) == "torch"
+
+
 def test_the_largest_seed_is_accepted():
     top, below = (run_batch(4, n_episodes=1, steps_per_episode=20, seed=s) for s in (2**64 - 1, 2**64 - 2))
     assert top.seed == 2**64 - 1 and not torch.equal(top.episode_rewards, below.episode_rewards)
