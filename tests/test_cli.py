@@ -118,3 +118,26 @@ def test_cli_bad_input_is_one_line_and_status_2(args, message, capsys):
 def test_cli_bad_input_from_a_shell_has_no_traceback():
     done = cli("run", "--temperature", "1e-25")
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_cli_run_passes_chunk_size(monkeypatch, capsys):
+    from batched_bandit.cli import run as run_command
+
+    seen = []
+    monkeypatch.setattr(run_command, "run_batch", lambda *a, **kw: seen.append(kw) or run_batch(*a, **kw))
+    assert main(["run", "--n-bandits", "40", "--episodes", "1", "--steps", "5", "--chunk-size", "16", "--json",
+                 "--no-progress"]) == 0  # fmt: skip
+    assert seen[0]["chunk_size"] == 16 and json.loads(capsys.readouterr().out)["n_bandits"] == 40
+
+
+def test_cli_sweep_log_spaces_the_ranges_named_by_axis_or_flag():
+    from batched_bandit.cli import build_parser
+    from batched_bandit.cli.sweep import axes_of
+
+    parser = build_parser()
+    ranges = ["--lr", "0.01:1:3", "--episodes", "1:100:3", "--steps", "10:1000:3", "--temperature", "1:3:3"]
+    args = parser.parse_args(["sweep", "--out", "x", *ranges, "--log", "lr", "episodes", "steps_per_episode"])
+    axes = axes_of(args, parser)
+    assert list(axes["lr"]) == pytest.approx([0.01, 0.1, 1.0], rel=1e-12)
+    assert list(axes["n_episodes"]) == [1, 10, 100] and list(axes["steps_per_episode"]) == [10, 100, 1000]
+    assert list(axes["temperature"]) == [1.0, 2.0, 3.0]  # not named: linear

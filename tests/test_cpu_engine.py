@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -101,6 +102,19 @@ def test_kernel_is_compiled_once_per_rule_and_cached(tmp_path):
     second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert first.stdout.strip() == "2" and second.stdout.strip() == "0"  # two builds, then none
     assert len(list(tmp_path.glob("cpu_kernel-*.so"))) == 2
+
+
+def test_an_edited_kernel_source_is_rebuilt_not_reused(monkeypatch, tmp_path):
+    """The cache key covers the source: the same rule from an edited cpu_kernel.c is a new build."""
+    original = Path(cpu_engine.load_kernel()._name).name
+    source = tmp_path / "cpu_kernel.c"
+    source.write_text(cpu_engine.SOURCE.read_text() + "/* edited */\n")
+    monkeypatch.setattr(cpu_engine, "SOURCE", source)
+    monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cpu_engine, "_kernels", {})
+    monkeypatch.setattr(cpu_engine, "_failures", {})
+    edited = Path(cpu_engine.load_kernel()._name)
+    assert edited.parent == tmp_path / "cache" and edited.name != original
 
 
 # Every rule against the portable engine. Measured over 2,000 bandits x 1,000 steps (one step per

@@ -269,3 +269,39 @@ def test_without_matplotlib_the_tables_are_written_and_figures_skipped(tmp_path,
     assert (tmp_path / "cli" / "results.csv").exists()
     assert main(["plot", str(tmp_path / "cli")]) == 2
     assert "matplotlib is not installed" in capsys.readouterr().err
+
+
+def test_the_threshold_figure_shows_the_crossing_and_zooms_around_its_interval(tmp_path, monkeypatch):
+    """A search crossing 0.9 at T = 0.162 (95% CI 0.155 .. 0.168): both panels mark the target and the
+    estimate; the right panel shows the whole interval and the points around it, its curve running
+    off both edges."""
+    from batched_bandit.figures import threshold as threshold_figure
+    from batched_bandit.study.threshold import Threshold
+
+    values = [0.02, 0.05, 0.1, 0.13, 0.15, 0.16, 0.165, 0.17, 0.2, 0.3, 0.5]
+    rates = [0.40, 0.50, 0.70, 0.80, 0.86, 0.89, 0.905, 0.92, 0.95, 0.97, 0.98]
+    points = [dict(value=v, n=4000, success_rate=r, ci_low=r - 0.01, ci_high=min(1.0, r + 0.01))
+              for v, r in zip(values, rates)]  # fmt: skip
+    found = Threshold("temperature", 0.9, 0.162, (0.155, 0.168), True, points, tmp_path)
+    drawn = {}
+    monkeypatch.setattr(threshold_figure, "save", lambda fig, path: drawn.setdefault("fig", fig) and path)
+    assert threshold_figure.plot_threshold(found) == tmp_path / "threshold.png"
+    whole, zoom = drawn["fig"].axes[:2]
+    for ax in (whole, zoom):
+        vertical = [line.get_xdata()[0] for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+        horizontal = [line.get_ydata()[0] for line in ax.get_lines() if len(set(line.get_ydata())) == 1]
+        assert vertical == [0.162] and horizontal == [0.9]  # the crossing on the axis, the target across
+    assert list(whole.containers[0].lines[0].get_xdata()) == values
+    left, right = zoom.get_xlim()
+    assert left < 0.155 and 0.168 < right < 0.3  # the whole interval, widened
+    shown = list(zoom.containers[0].lines[0].get_xdata())
+    assert shown == [0.1, 0.13, 0.15, 0.16, 0.165, 0.17, 0.2, 0.3]  # the points near the interval
+    assert shown[0] < left and right < shown[-1]  # and one beyond each edge: the curve crosses the panel
+
+
+def test_the_success_figure_names_the_seed_and_draws_chance_at_one_over_k(tmp_path):
+    table = study(tmp_path, temperature=[0.1, 1.0], arms=(0.0, 0.5, 0.5), seed=7)
+    fig = success.draw(table, choose(table))
+    assert "40 bandits per setting, seed 7" in suptitle(fig)
+    chance = [line.get_ydata()[0] for ax in fig.axes for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert chance == [pytest.approx(1 / 3)]  # three arms: a uniform policy picks the best one time in three

@@ -84,3 +84,20 @@ def test_the_c_loop_equals_numpy(monkeypatch):
     fast = mean_field_p_best(*args, **kw)
     monkeypatch.setattr(meanfield, "_compiled", lambda n_arms: None)
     np.testing.assert_allclose(fast, mean_field_p_best(*args, **kw), rtol=1e-12, atol=1e-14)
+
+
+def test_the_c_loop_survives_weights_far_apart(monkeypatch):
+    """The softmax shifts by the largest logit, the last arm's included: an arm 2,000 / inv_t ahead
+    (exp would overflow unshifted) still gives P(best) = 1 and the numpy loop's values."""
+    from batched_bandit import meanfield
+
+    if meanfield._compiled(4) is None:
+        pytest.skip("no fused CPU engine here")
+    mu, best = np.array([[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]), np.array([3, 0])
+    init = np.array([[0.0, 0.0, 0.0, 2000.0], [0.0, 0.0, 0.0, 2000.0]])
+    args = (mu, best, 1.0, 0.1, 3, 5)
+    fast = mean_field_p_best(*args, init_weights=init)
+    monkeypatch.setattr(meanfield, "_compiled", lambda n_arms: None)
+    slow = mean_field_p_best(*args, init_weights=init)
+    assert np.isfinite(fast).all() and fast[0].tolist() == [1.0] * 3 and fast[1].tolist() == [0.0] * 3
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-14)

@@ -86,6 +86,22 @@ def test_per_bandit_momentum_zero_is_plain_sgd_even_with_dampening():
     torch.testing.assert_close(w[1], -0.1 * (grads[0][1] + (0.9 * grads[0][1] + 0.5 * grads[1][1])))
 
 
+def test_centred_rmsprop_clamps_a_variance_rounded_below_zero():
+    """A constant gradient drives v - g_avg**2 to 0; in float32 (alpha = 0.5, g = 0.3) it rounds to
+    -7.5e-9 at step 23, where sqrt would give NaN weights: the closed form takes sqrt(max(., 0))."""
+    rule = Rule(optimizer="rmsprop", centered=True)
+    column = lambda x: torch.tensor([[float(x)]])  # noqa: E731
+    hyper = Hyper(**{k: column(v) for k, v in {**DEFAULTS, "alpha": 0.5}.items()}, lr=column(0.01),
+                  baseline_decay=column(0))  # fmt: skip
+    w, state = torch.zeros(1, 3), optimizers.initial_state(rule, torch.zeros(1, 3))
+    variances = []
+    for t in range(30):
+        w, state = optimizers.step(rule, hyper, t, w, torch.full((1, 3), 0.3), state)
+        variances.append(float((state.exp_avg_sq - state.grad_avg * state.grad_avg).min()))
+        assert torch.isfinite(w).all(), f"step {t}"
+    assert min(variances) < 0  # the rounding did happen
+
+
 def test_baseline_is_the_running_mean_including_the_current_reward():
     rewards = [1.0, -1.0, 1.0, 1.0]
     b = torch.zeros(1)

@@ -38,6 +38,7 @@ BAD = [
     (dict(optimizer="adam", eps=1e-50), ValueError, "eps = 1e-50 underflows in float32"),
     (dict(optimizer="rmsprop", alpha=1.0), ValueError, r"alpha must be in \[0, 1\)"),
     (dict(optimizer="sgd", betas=(0.5, 0.9)), ValueError, "betas is not an option of optimizer 'sgd'"),
+    (dict(optimizer="sgd", betas=(0.9, 0.9)), ValueError, "betas is not an option of optimizer 'sgd'"),  # beta2 only
     (dict(optimizer="adam", centered=True), ValueError, "centered is not an option of optimizer 'adam'"),
     (dict(optimizer="sgd", eps=1e-3), ValueError, "eps is not an option of optimizer 'sgd'"),
     (dict(baseline="median"), ValueError, 'baseline must be None, "mean" or'),
@@ -61,6 +62,33 @@ def test_bad_options_are_refused_before_any_work(kwargs, error, message):
     kwargs = {"n_bandits": 4, "n_episodes": 1, "steps_per_episode": 3, **kwargs}
     with pytest.raises(error, match=message):
         run_batch(**kwargs, **NOT_BEFORE_WORK)
+
+
+def test_a_baseline_doubles_the_advantage_in_the_overflow_bound():
+    """SGD's bound on |w / T| after n steps is n lr A / T**2, A the largest |advantage|: |r| without a
+    baseline, up to 2 |r| with one (|r - b| <= |r| + |b|). At this T, 3 steps give 0.75e37 without,
+    allowed, and 1.5e37 with a baseline, refused (float32's limit: 1e37)."""
+    kw = dict(n_episodes=1, steps_per_episode=3, lr=0.01, temperature=(3 * 0.01 / 0.75e37) ** 0.5)
+    assert run_batch(2, **kw).n_bandits == 2
+    with pytest.raises(ValueError, match="is too small for lr 0.01 over 3 steps"):
+        run_batch(2, baseline="mean", **kw, **NOT_BEFORE_WORK)
+
+
+def test_momentum_multiplies_the_step_in_the_overflow_bound():
+    """With momentum m, SGD's steps add up to lr G / (1 - m) each: at m = 0.9 the bound on |w / T|
+    is 10 times the plain one, 5e37 here (refused) against 0.5e37 (allowed)."""
+    kw = dict(n_episodes=1, steps_per_episode=3, lr=0.01, temperature=(3 * 0.01 / 0.5e37) ** 0.5)
+    assert run_batch(2, **kw).n_bandits == 2
+    with pytest.raises(ValueError, match="is too small for lr 0.01 over 3 steps"):
+        run_batch(2, momentum=0.9, **kw, **NOT_BEFORE_WORK)
+
+
+def test_sure_and_hopeless_arms_are_accepted():
+    """P(win) = 1 and P(win) = 0 are probabilities: the one arm always pays, the other never does."""
+    res = run_batch(50, win_prob=(1.0, 0.0), n_episodes=1, steps_per_episode=40, temperature=1.0, lr=0.05, seed=3)
+    sums = res.episode_rewards[:, -1]  # reward values (1, -1)
+    assert bool((sums[:, 0] >= 0).all()) and bool((sums[:, 1] <= 0).all())
+    assert sums.abs().sum(dim=1).tolist() == [40.0] * 50
 
 
 def test_per_bandit_options_take_tensors_and_report_the_bandit():

@@ -48,6 +48,16 @@ def test_plain_lines_when_not_a_terminal(clock):
     assert lines[1].startswith("40%") and lines[2].startswith("40%")
 
 
+def test_the_finished_work_gets_one_line_not_two(clock):
+    stream = io.StringIO()
+    bar = Bar(1_000_000, stream=stream, every=5.0)
+    clock.now += 2.0
+    bar.update(1_000_000)  # all done, past the first second: the line is left to close()
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("100%")
+
+
 def test_counts_and_percentage_agree_after_a_resume(clock):
     stream = io.StringIO()
     bar = Bar(1_000_000, initial=600_000, stream=stream)  # 60% done by an earlier call

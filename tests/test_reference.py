@@ -86,6 +86,18 @@ def test_reference_is_the_seed_program(capsys):
     assert np.array_equal(again.episode_rewards, res.episode_rewards)  # seeded, reproducible
 
 
+def test_the_reference_verdict_is_the_last_episodes_choice():
+    """The seed's verdict: the arm with the most reward in the last episode is the best one (the
+    lowest threshold, arm 4 of (0.2, 0, -0.2, -1)); the first episode's choice does not count."""
+    changed = 0
+    for s in range(8):
+        res = run_reference(n_episodes=3, steps_per_episode=60, temperature=0.3, lr=0.05, seed=s)
+        first, last = (int(np.argmax(res.episode_rewards[e])) == 3 for e in (0, -1))
+        assert res.success == last, s
+        changed += first != last
+    assert changed  # some bandits' verdicts differ between the first and the last episode
+
+
 # --- the generalised rules (issue 8): success rates and P(best) against the reference ------------
 
 # Non-saturated settings at the seed's arms, 2 x 500 steps (success 50-76% on the portable engine).

@@ -61,6 +61,88 @@ def test_summary_for_one_bandit_speaks_like_the_seed():
     assert "success rate" in run_batch(10, n_episodes=1, steps_per_episode=5).summary()
 
 
+def test_summary_for_one_bandit_without_recorded_episodes_prints_no_episode_lines():
+    res = run_batch(1, n_episodes=3, steps_per_episode=40, record_episodes=False)
+    text = res.summary()
+    assert "Episode " not in text  # only the last episode's sums are kept: no per-episode printout
+    action = int(torch.argmax(res.episode_rewards[0, -1])) + 1
+    assert f"The agent thinks action {action} is the most promising..." in text
+
+
+def test_scalars_report_the_final_episode():
+    res = run_batch(300, n_episodes=3, steps_per_episode=100, temperature=0.1, lr=0.05, seed=2)
+    first, final = (float(res.episode_p_best[:, e].double().mean()) for e in (0, -1))
+    assert abs(final - first) > 0.01  # the episodes differ, so the test can tell them apart
+    assert res.scalars()["mean_final_p_best"] == pytest.approx(final, rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["torch", "cpu"])
+def test_a_run_that_overflows_past_the_checks_is_refused_not_returned(backend, monkeypatch):
+    """The safety net behind the a-priori checks: with them switched off, T = 1e-30 sends w / T to
+    infinity within a step, and the run says so instead of returning NaN weights."""
+    from batched_bandit import run as run_module
+    from batched_bandit.engines import unavailable_reason
+
+    if backend == "cpu" and unavailable_reason("cpu", torch.device("cpu"), torch.float32) is not None:
+        pytest.skip("no fused CPU engine here")
+    monkeypatch.setattr(run_module, "check_numerics", lambda *args: None)
+    with pytest.raises(ValueError, match="the weights of bandit 0 overflowed"):
+        run_batch(4, temperature=1e-30, n_episodes=1, steps_per_episode=5, seed=1, backend=backend)
+
+
+def test_proportions_never_print_an_inexact_value_as_0_or_1():
+    from batched_bandit.result import format_proportions
+
+    assert format_proportions(0.99999, 0.5, 0.0, 1.0) == ["0.99999", "0.50000", "0", "1"]  # not "1.0000"
+    assert format_proportions(0.00004, 0.25) == ["0.00004", "0.25000"]  # not "0.0000"
+    assert format_proportions(0.25, 0.75) == ["0.2500", "0.7500"]
+
+
+def test_the_memory_check_counts_one_episode_when_episodes_are_not_recorded(monkeypatch):
+    """1,000 bandits x 50 episodes x 4 arms in float32, one chunk: about 6.1 MB with every episode's
+    sums (1,561 bytes of results per bandit, 3x with the chunk in flight, + 1,408 working), 3.7 MB
+    with the last one only (777 bytes). With 5 MB free the first is refused, the second runs."""
+    from batched_bandit import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 5_000_000)
+    kw = dict(n_episodes=50, steps_per_episode=1, chunk_size=1000)
+    with pytest.raises(
+        ValueError, match=r"needs about 0\.00609 GB of cpu memory and 0\.005 GB are free: record_episodes=False"
+    ):
+        run_batch(1000, **kw)
+    assert run_batch(1000, record_episodes=False, **kw).episode_rewards.shape == (1000, 1, 4)
+
+
+def test_the_memory_check_counts_eight_bytes_a_number_in_float64(monkeypatch):
+    """1,000 bandits x 50 episodes x 4 arms, one chunk: 6.1 MB in float32, 9.0 MB in float64 (2,393
+    bytes of results per bandit, 3x with the chunk in flight, + 1,792 working). 7.5 MB free: float32
+    runs, float64 is refused."""
+    from batched_bandit import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 7_500_000)
+    kw = dict(n_episodes=50, steps_per_episode=1, chunk_size=1000)
+    assert run_batch(1000, **kw).n_bandits == 1000
+    with pytest.raises(ValueError, match=r"needs about 0\.00897 GB of cpu memory and 0\.0075 GB are free"):
+        run_batch(1000, dtype=torch.float64, **kw)
+
+
+def test_float64_takes_the_portable_engine_without_a_warning(monkeypatch):
+    """float64 is a choice, not an accident: "auto" picks the portable engine for it silently."""
+    import warnings
+
+    from batched_bandit import engines
+
+    monkeypatch.setattr(engines, "_warned", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_backend("auto", torch.device("cpu"), torch.float64) == "torch"
+
+
+def test_the_largest_seed_is_accepted():
+    top, below = (run_batch(4, n_episodes=1, steps_per_episode=20, seed=s) for s in (2**64 - 1, 2**64 - 2))
+    assert top.seed == 2**64 - 1 and not torch.equal(top.episode_rewards, below.episode_rewards)
+
+
 def test_progress_reaches_the_total():
     calls = []
     run_batch(30, n_episodes=2, steps_per_episode=100, chunk_size=16, progress=lambda d, t: calls.append((d, t)))

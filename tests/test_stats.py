@@ -17,6 +17,13 @@ def test_wilson_interval_known_values():
     assert wide[0] < narrow[0] < 0.4 < narrow[1] < wide[1]
 
 
+def test_wilson_interval_ends_are_exact():
+    """0 of n: the lower end is exactly 0; n of n: the upper end exactly 1 (rounding alone leaves
+    centre - half at +2.8e-17 for 0 of 5, 0 of 10, ...)."""
+    for n in range(1, 300):
+        assert wilson_interval(0, n)[0] == 0.0 and wilson_interval(n, n)[1] == 1.0, n
+
+
 def test_two_proportion_z():
     assert two_proportion_z(50, 100, 50, 100) == (0.0, 1.0)
     z, p = two_proportion_z(60, 100, 40, 100)  # pooled p = 0.5, se = sqrt(0.5 * 0.5 * 0.02)

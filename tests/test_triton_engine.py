@@ -80,6 +80,13 @@ def assert_close_where_same(fused, portable, reward_tolerance=0.0, steep=1.0):
     torch.testing.assert_close(fused.episode_regret[same], portable.episode_regret[same], **TOLERANCE)
 
 
+def test_seed_words_are_passed_as_int32_with_the_same_bits():
+    """Kernel arguments are int32: each 32-bit word of the seed becomes the int32 with its bits."""
+    for word in (0, 1, 2**31 - 1, 2**31, 2**31 + 1, MASK32):
+        signed = triton_engine._as_int32(word)
+        assert -(2**31) <= signed < 2**31 and signed & MASK32 == word, word
+
+
 def test_philox_matches_rng_on_random_counters_and_keys():
     gen = torch.Generator().manual_seed(7)
     counters = torch.randint(0, 2**32, (4, 64), generator=gen, dtype=torch.int64)
