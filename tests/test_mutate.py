@@ -162,3 +162,15 @@ def test_sigterm_stops_the_runs_and_removes_the_copies(repo, tmp_path):
         os.kill(int(pid_file.read_text()), 0)
     assert list(scratch.iterdir()) == []  # the copies are gone
     assert (repo / FILE).read_text() == OPS
+
+
+def test_the_copy_keeps_a_package_folder_named_like_an_ignored_output_folder(tmp_path):
+    """/study/ (sweep outputs) is left out of a copy at the top only: batched_bandit/study is code.
+    (A copy without it still imported, from the editable install: the study mutants ran unmutated.)"""
+    root = tmp_path / "repo"
+    for folder in ("study/out", "pkg/study", "pkg/__pycache__"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "x.py").write_text("")
+    mutate.shutil.copytree(root, tmp_path / "copy", ignore=mutate._ignore(root))
+    copied = {p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*.py")}
+    assert copied == {"pkg/study/x.py"}

@@ -83,3 +83,14 @@ def test_a_value_typed_with_seven_digits_finds_its_grid_point():
         assert typed != t and find_setting(study, {"temperature": typed}) == i
     with pytest.raises(ValueError, match="no setting has temperature="):
         find_setting(study, {"temperature": float(grid[3]) * (1 + 1e-5)})
+
+
+def test_settings_with_different_counts_pair_on_their_common_bandits():
+    """With a precision target settings get different counts: bandits 0..n-1 of the shorter pair up."""
+    from batched_bandit.study.compare import _paired
+
+    va, vb = np.array([1, 1, 0, 1, 0, 1], bool), np.array([1, 0, 0, 1], bool)
+    study = SimpleNamespace(verdicts=lambda i: (va, vb)[i], settings=[{"temperature": 0.1}, {"temperature": 0.2}])
+    for i, j, counts in ((0, 1, (2, 1, 0, 1)), (1, 0, (2, 0, 1, 1))):
+        r = _paired(study, i, j)
+        assert r["n"] == 4 and (r["both"], r["only_a"], r["only_b"], r["neither"]) == counts

@@ -54,3 +54,13 @@ def test_cli_threshold(tmp_path, capsys):
     assert main(args) == 0
     assert "success rate rises through 0.8 at temperature =" in capsys.readouterr().out
     assert main([*args[:-1], "--target", "2"]) == 2
+
+
+def test_the_crossing_is_interpolated_in_log_space_between_the_brackets_points():
+    from batched_bandit.study.threshold import _crossing
+
+    points = [{"value": 0.1, "success_rate": 0.8}, {"value": 0.2, "success_rate": 0.95}]
+    # 0.9 is 2/3 of the way from 0.8 to 0.95: log-linear, 0.1 * 2 ** (2/3)
+    assert _crossing(points, "success_rate", 0.9, (0.1, 0.2)) == pytest.approx(0.1 * 2 ** (2 / 3), rel=1e-12)
+    falling = [{"value": 0.1, "success_rate": 0.95}, {"value": 0.2, "success_rate": 0.8}]
+    assert _crossing(falling, "success_rate", 0.9, (0.1, 0.2)) == pytest.approx(0.1 * 2 ** (1 / 3), rel=1e-12)

@@ -123,6 +123,30 @@ def test_rows_and_curves_equal_run_batch(tmp_path):
         assert study.settings == result.settings
 
 
+def test_the_csv_keeps_twelve_significant_digits_of_every_computed_number(tmp_path):
+    """results.csv and curves.csv are what a reader parses: a computed value must survive to ~1e-11."""
+    result = sweep(tmp_path, temperature=[0.1, 1.0], lr=0.05, seed=7, block_bandits=64, **SMALL)
+    for name, rows in (("results.csv", result.rows), ("curves.csv", result.curves)):
+        with open(tmp_path / name) as f:
+            parsed = list(csv.DictReader(f))
+        checked = 0
+        for text, row in zip(parsed, rows, strict=True):
+            for column in (*RESULT_COLUMNS, *CURVE_COLUMNS):
+                value = row.get(column)
+                if isinstance(value, float) and value not in (0.0, 1.0) and math.isfinite(value):
+                    assert float(text[column]) == pytest.approx(value, rel=1e-11), (name, column)
+                    checked += 1
+        assert checked > 10 * len(rows)  # the fractional columns, not only exact ones
+    # the summary: one line per setting, columns T, lr, eta, n, success, CI, P(best), locked wrong
+    lines = [line.split() for line in result.summary().splitlines() if line.startswith("  ") and "T" not in line]
+    assert len(lines) == 2
+    for words, row in zip(lines, result.rows):
+        assert words[2:5] == [f"{row['eta']:.3g}", f"{row['n']:,}", f"{row['success_rate']:.4f}"]
+        assert words[5:] == [f"{row['ci_low']:.4f}..{row['ci_high']:.4f}", f"{row['mean_final_p_best']:.4f}",
+                             f"{row['locked_wrong']:.4f}"]  # fmt: skip
+    assert any(f"{r['success_rate']:.4f}" != f"{r['mean_final_p_best']:.4f}" for r in result.rows)  # not vacuous
+
+
 def test_rule_axes_rows_equal_run_batch(tmp_path):
     """Settings of other rules (adam with betas, an EMA baseline, momentum) share batches and still
     give each setting exactly run_batch's bandits."""
@@ -135,11 +159,29 @@ def test_rule_axes_rows_equal_run_batch(tmp_path):
         res = run_batch(40, **setting.options(), n_episodes=2, steps_per_episode=50, backend="torch")
         assert np.array_equal(load_verdicts(tmp_path, i), res.success.numpy()), setting
         assert result.rows[i]["mean_regret"] == pytest.approx(float(res.final_regret.mean()), rel=1e-10)
+        power = 2 if setting.get("optimizer", "sgd") == "sgd" else 1  # Adam's step scales with lr / T
+        assert result.rows[i]["eta"] == pytest.approx(setting.lr / 0.5**power, rel=1e-12), setting
     text = (tmp_path / "results.csv").read_text().splitlines()
     assert text[0].startswith("setting,temperature,lr,arms,n_episodes,steps_per_episode,optimizer,baseline,"
                               "baseline_decay,momentum,beta1,")  # fmt: skip
     adam = next(line for line in text if ",adam," in line)
     assert ",adam,none,,,0.5," in adam  # no decay without the EMA baseline, no momentum for adam
+
+
+def test_the_mean_field_curve_follows_each_settings_momentum_and_dampening(tmp_path):
+    from batched_bandit.meanfield import mean_field_p_best
+
+    arms = (0.2, 0.0, -0.2, -1.0)
+    result = sweep(tmp_path, momentum=0.9, dampening=[0.0, 0.5], temperature=2.0, lr=0.05, arms=arms,
+                   **{**SMALL, "n_bandits": 16})  # fmt: skip
+    mu = np.array([[math.erfc(a / math.sqrt(2)) - 1 for a in arms]])  # E[reward] = 1 - 2 Phi(a)
+    fields = []
+    for i, setting in enumerate(result.settings):
+        field = [c["mean_field_p_best"] for c in result.curves if c["setting"] == i]
+        expected = mean_field_p_best(mu, np.array([3]), 2.0, 0.05, 2, 50, momentum=0.9, dampening=setting.dampening)
+        assert field == pytest.approx(expected[0].tolist(), rel=1e-9)
+        fields.append(field)
+    assert abs(fields[0][-1] - fields[1][-1]) > 1e-3  # dampening changes the mean field: not vacuous
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)

@@ -535,7 +535,10 @@ MUTANTS = [
            "return lo, lo + self.block_bandits",
            "the last block runs past n_bandits (a setting gets more bandits than asked)", PLAN),
     Mutant("pl-next-block", S_PL, "max(n_blocks + 1, self.n_blocks(needed))", "max(n_blocks, self.n_blocks(needed))",
-           "a setting short of its precision may get no further block (the study stops early)", PLAN),
+           "a setting short of its precision may get no further block (the study stops early)", PLAN,
+           equivalent="the guard never binds: _target returns early unless half_width(successes, n) > precision, "
+           "and the Wilson half-width falls as n grows, so bandits_for(successes / n) > n = n_blocks * block "
+           "(a float rounding of successes / n * n could tie it at n; never seen)"),
     Mutant("pl-target-rate", S_PL, "needed = bandits_for(successes / n, self.precision, self.cap)",
            "needed = bandits_for(0.5, self.precision, self.cap)",
            "every setting planned for the worst case (rate 0.5), not its own success rate", PLAN),

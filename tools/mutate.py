@@ -59,7 +59,8 @@ if __name__ == "__main__":  # tools/mutants.py imports Mutant from "mutate": let
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MUTANTS = Path(__file__).resolve().with_name("mutants.py")
 PYTEST_ARGS = ("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider")
-IGNORED = (".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".benchmarks", "study")
+IGNORED = (".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".benchmarks")
+IGNORED_AT_ROOT = ("study",)  # study folders written by sweeps (/study/ in .gitignore), not batched_bandit/study
 IGNORED += ("build", "dist", "*.egg-info")
 KERNEL_GLOB = "cpu_kernel-*.so"
 KILLED, TIMEOUT, SURVIVED, STALE, EQUIVALENT, ERROR = "killed", "timeout", "survived", "stale", "equivalent", "error"
@@ -206,10 +207,18 @@ def staleness(mutant: Mutant, root: Path) -> str | None:
 # --- running -------------------------------------------------------------------------------------
 
 
-def _ignore(directory: str, names: list[str]) -> set[str]:
+def _ignore(root: Path) -> Callable[[str, list[str]], set[str]]:
+    """copytree's ``ignore`` for a copy of ``root``: IGNORED anywhere, IGNORED_AT_ROOT at its top
+    only (a package may hold a folder of that name: batched_bandit/study must be copied)."""
     import fnmatch
 
-    return {n for n in names if any(fnmatch.fnmatch(n, pattern) for pattern in IGNORED)}
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        ignored = {n for n in names if any(fnmatch.fnmatch(n, pattern) for pattern in IGNORED)}
+        if Path(directory).resolve() == root.resolve():
+            ignored |= set(names) & set(IGNORED_AT_ROOT)
+        return ignored
+
+    return ignore
 
 
 class Workspace:
@@ -218,7 +227,7 @@ class Workspace:
     def __init__(self, source: Path, parent: Path, index: int, python: str):
         self.root = parent / f"job{index}" / "repo"
         self.cache = parent / f"job{index}" / "kernel-cache"
-        shutil.copytree(source, self.root, ignore=_ignore)
+        shutil.copytree(source, self.root, ignore=_ignore(source))
         self.cache.mkdir()
         self.python = python
 

@@ -32,11 +32,11 @@ class SweepResult:
                 problem = rest
                 lines += [
                     ", ".join(f"{k} {_show(v)}" for k, v in rest.items()),
-                    f"  {'T':>9} {'lr':>9} {'lr/T^2':>9} {'n':>9}  {'success':>7}  {'95% CI':^15}  "
+                    f"  {'T':>9} {'lr':>9} {'eta':>9} {'n':>9}  {'success':>7}  {'95% CI':^15}  "
                     f"{'P(best)':>7}  {'locked wrong':>12}",
                 ]
             lines.append(
-                f"  {row['temperature']:>9.4g} {row['lr']:>9.4g} {row['lr_over_T2']:>9.3g} {row['n']:>9,}  "
+                f"  {row['temperature']:>9.4g} {row['lr']:>9.4g} {row['eta']:>9.3g} {row['n']:>9,}  "
                 f"{row['success_rate']:>7.4f}  {row['ci_low']:.4f}..{row['ci_high']:.4f}  "
                 f"{row['mean_final_p_best']:>7.4f}  {row['locked_wrong']:>12.4f}"
             )
