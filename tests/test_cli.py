@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from batched_bandit import run_batch
 from batched_bandit.cli import main
@@ -48,6 +49,27 @@ def test_cli_passes_every_rule_option():
     for key in expected.keys() - VOLATILE:
         assert out[key] == expected[key], key
     assert out["reward_model"] == "bernoulli" and out["betas"] == [0.8, 0.99] and out["baseline"] == "ema"
+
+
+def test_cli_passes_the_gaussian_model_the_dtype_and_centred_rmsprop():
+    args = ["run", "--n-bandits", "32", "--episodes", "2", "--steps", "30", "--means", "0,0.5,1", "--reward-sd", "2.5",
+            "--dtype", "float64", "--backend", "torch", "--temperature", "0.5", "--json", "--no-progress"]  # fmt: skip
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    expected = run_batch(32, n_episodes=2, steps_per_episode=30, means=(0, 0.5, 1), reward_sd=2.5, temperature=0.5,
+                         dtype=torch.float64, backend="torch").scalars()  # fmt: skip
+    for key in expected.keys() - VOLATILE:
+        assert out[key] == expected[key], key
+    assert out["dtype"] == "float64" and out["reward_sd"] == 2.5 and out["reward_model"] == "gaussian"
+    done = cli("run", "--n-bandits", "32", "--episodes", "2", "--steps", "30", "--optimizer", "rmsprop", "--centered",
+               "--alpha", "0.9", "--temperature", "0.5", "--json", "--no-progress", "--backend", "torch")  # fmt: skip
+    out = json.loads(done.stdout)
+    expected = run_batch(32, n_episodes=2, steps_per_episode=30, optimizer="rmsprop", centered=True, alpha=0.9,
+                         temperature=0.5, backend="torch").scalars()  # fmt: skip
+    for key in expected.keys() - VOLATILE:
+        assert out[key] == expected[key], key
+    assert out["centered"] is True and out["alpha"] == 0.9
 
 
 def test_cli_negative_list_values_need_no_equals_sign(capsys):

@@ -302,6 +302,26 @@ def test_the_threshold_figure_shows_the_crossing_and_zooms_around_its_interval(t
 def test_the_success_figure_names_the_seed_and_draws_chance_at_one_over_k(tmp_path):
     table = study(tmp_path, temperature=[0.1, 1.0], arms=(0.0, 0.5, 0.5), seed=7)
     fig = success.draw(table, choose(table))
-    assert "40 bandits per setting, seed 7" in suptitle(fig)
+    assert "40 bandits per setting, seed 7; fixed: arms (0, 0.5, 0.5), lr 0.01, 2 episodes × 10 steps" in suptitle(fig)
     chance = [line.get_ydata()[0] for ax in fig.axes for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert chance == [pytest.approx(1 / 3)]  # three arms: a uniform policy picks the best one time in three
+
+
+def test_settings_an_x_axis_does_not_apply_to_are_left_out_with_a_note(tmp_path):
+    table = study(tmp_path, optimizer=["sgd", "adam"], momentum=[0.0, 0.5, 0.9], backend="torch")
+    title = suptitle(success.draw(table, choose(table, x="momentum")))
+    assert "Left out: 1 settings without a momentum (it does not apply to them)" in title  # adam has none
+
+
+def test_plot_draws_the_lines_and_facets_asked_for(tmp_path, capsys):
+    study(tmp_path, temperature=[0.1, 1.0, 3.0], lr=[0.01, 0.1], momentum=[0.0, 0.5])
+    out = tmp_path / "study"
+    drawn = {}
+    for lines in ("lr", "momentum"):  # the other one becomes the facets
+        assert main(["plot", str(out), "--x", "temperature", "--lines", lines]) == 0
+        drawn[lines] = (out / "success.png").read_bytes()
+        figures.plot_sweep(out, x="temperature", lines=lines)
+        assert (out / "success.png").read_bytes() == drawn[lines]
+    assert drawn["lr"] != drawn["momentum"]
+    assert main(["plot", str(out), "--x", "temperature", "--facets", "lr"]) == 0
+    assert (out / "success.png").read_bytes() == drawn["momentum"]

@@ -50,9 +50,11 @@ def test_threshold_refuses_what_it_cannot_find(tmp_path):
 
 def test_cli_threshold(tmp_path, capsys):
     args = ["threshold", "--out", str(tmp_path), "--target", "0.8", "--bounds", "0.02,0.3", "--n-bandits", "1000",
-            "--episodes", "2", "--steps", "200", "--no-progress"]  # fmt: skip
+            "--episodes", "2", "--steps", "200", "--lr", "0.02", "--no-progress"]  # fmt: skip
     assert main(args) == 0
     assert "success rate rises through 0.8 at temperature =" in capsys.readouterr().out
+    specs = [json.loads(meta.read_text())["spec"] for meta in (tmp_path / "points").glob("*/meta.json")]
+    assert specs and all(spec["lr"] == [0.02] for spec in specs)  # the rest of the setting is passed on
     assert main([*args[:-1], "--target", "2"]) == 2
 
 

@@ -352,6 +352,20 @@ def test_parse_axis():
     assert parse_axis("--e", "100:10000:5:log", integer=True) == [100, 316, 1000, 3162, 10000]
     with pytest.raises(ValueError, match="a log range needs start and stop > 0"):
         parse_axis("--t", "0:1:3:log")
+    with pytest.raises(ValueError, match="a range needs num >= 1"):
+        parse_axis("--t", "0.1:1:0")  # an empty axis
+    with pytest.raises(ValueError, match=r"rounds to repeated whole numbers \[1, 2, 2, 2, 3\]"):
+        parse_axis("--steps", "1:3:5", integer=True)  # 1, 1.5, 2, 2.5, 3 rounded: settings run twice
+
+
+def test_cli_sweep_reward_values_is_an_axis(tmp_path, capsys):
+    common = dict(n_bandits=20, n_episodes=1, steps_per_episode=20, figures=False, backend="torch")
+    assert main(["sweep", "--out", str(tmp_path / "cli"), "--reward-values", "1,0", "--reward-values", "2,-1",
+                 "--n-bandits", "20", "--episodes", "1", "--steps", "20", "--no-figures", "--no-progress",
+                 "--backend", "torch"]) in (0, None)  # fmt: skip
+    sweep(tmp_path / "py", reward_values=[(1.0, 0.0), (2.0, -1.0)], **common)
+    assert exports(tmp_path / "cli") == exports(tmp_path / "py")
+    assert len(load_rows(tmp_path / "cli")) == 2
 
 
 def test_cli_sweep_equals_python_sweep(tmp_path):

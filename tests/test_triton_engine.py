@@ -360,3 +360,13 @@ def test_registry_names_what_is_missing(monkeypatch):
     monkeypatch.setattr(triton_engine, "triton", None)  # as if triton were not installed
     for device in (cpu, torch.device("cuda")):
         assert "pip install 'batched_bandit[gpu]'" in triton_engine.unavailable_reason(device)
+
+
+@pytest.mark.parametrize("seed, bandit, u", [(1, 14022774, 0.25), (0, 12125520, 0.5), (1, 11517191, 0.75)])
+def test_arm_draw_on_a_cdf_boundary(seed, bandit, u):
+    """Equal weights, cdf = (1, 2, 3, 4): an arm uniform of exactly u puts u * total on cdf[4u - 1],
+    which is passed (cdf <= u * total), so the arm is 4u (ids found by search, as test_cpu_engine)."""
+    batch = make_setup(1, torch.tensor([bandit]), arms=(0.0, 0.0, 0.0, 0.0), init_weights=0.3).batch
+    fused, portable = both(batch, seed=seed, n_episodes=1, steps_per_episode=1)
+    assert torch.equal(fused.episode_rewards, portable.episode_rewards)
+    assert int(fused.episode_rewards[0, 0].abs().argmax()) == int(4 * u)
