@@ -2,8 +2,9 @@
 
 A wrong type raises ``TypeError``; a value out of range ``ValueError``. Numbers are checked as the
 simulation will see them: real and finite, representable in the dtype (no overflow to inf, no
-underflow to 0), and, for the learning rule, such that no weight can overflow over the whole run
-(``run_bound``). Per-bandit numbers may be a scalar or a ``(n_bandits,)`` tensor or array.
+underflow to 0). Per-bandit numbers may be a scalar or a ``(n_bandits,)`` tensor or array.
+``check_option`` checks any option of schema.py by its kind and range; the bounds that keep the
+learning rule's weights finite over a whole run are in bounds.py and optimizers.py (step_bound).
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .problem import MODEL_KEYWORDS, SEED_ARMS
 from .rng import MAX_SEED
-
-NORMAL_MAX = 5.42  # the largest |z| of rng.to_normal: Gaussian rewards lie within mean +- 5.42 sd
-SAFE_LOGIT = {torch.float32: 1e37, torch.float64: 1e300}  # bound on |w / T| (max: 3.4e38, 1.8e308)
+from .schema import MODEL_OF, MODELS, SEED_ARMS, Option, interval_text
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -117,16 +115,10 @@ def check_per_bandit(
     if not bool(ok.all()):
         first = int((~ok).nonzero()[0])
         raise ValueError(
-            f"{name} must be {_interval(low, high, low_open, high_open)}, got {values[first].item()!r}"
+            f"{name} must be {interval_text(low, high, low_open, high_open)}, got {values[first].item()!r}"
             + (f" ({item} {first})" if values.stride(0) and n_bandits > 1 else "")
         )
     return values if values.stride(0) == 0 else values.contiguous()
-
-
-def _interval(low, high, low_open, high_open) -> str:
-    if high == math.inf:
-        return f"finite and {'>' if low_open else '>='} {low:g}" if low > -math.inf else "finite"
-    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
 def check_representable(name: str, values: torch.Tensor, dtype: torch.dtype, *, nonzero: bool = False) -> None:
@@ -149,8 +141,8 @@ def check_problem(n_bandits: int, arms, win_prob, means) -> tuple[str, torch.Ten
     given = {k: v for k, v in (("arms", arms), ("win_prob", win_prob), ("means", means)) if v is not None}
     if len(given) > 1:
         raise ValueError(f"give one reward model: arms=, win_prob= or means=, not {' and '.join(given)}")
-    keyword, value = next(iter(given.items())) if given else ("arms", SEED_ARMS)
-    model = {v: k for k, v in MODEL_KEYWORDS.items()}[keyword]
+    keyword, value = next(iter(given.items())) if given else (MODELS["threshold"], SEED_ARMS)
+    model = MODEL_OF[keyword]
     params = check_arm_vector(keyword, value, n_bandits)
     p = compact(params)
     if model == "bernoulli" and not bool(((p >= 0) & (p <= 1)).all()):
@@ -202,117 +194,26 @@ def check_reward_values(value, n_bandits: int) -> tuple[torch.Tensor, torch.Tens
     return win, loss
 
 
-def check_betas(value, n_bandits: int) -> tuple[torch.Tensor, torch.Tensor]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
-    first = check_per_bandit("betas[0] (beta1)", value[0], n_bandits, low=0.0, high=1.0, high_open=True)
-    second = check_per_bandit("betas[1] (beta2)", value[1], n_bandits, low=0.0, high=1.0, high_open=True)
-    return first, second
-
-
-def check_baseline(value, n_bandits: int) -> tuple[str, torch.Tensor]:
-    """None / "none", "mean", or ("ema", decay) with decay in [0, 1) -> (kind, (n_bandits,) decay)."""
-    zero = torch.zeros(n_bandits, dtype=torch.float64)
-    if value is None or (isinstance(value, str) and value in ("none", "mean")):
-        return (value or "none"), zero
-    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == "ema":
-        decay = check_per_bandit("baseline decay", value[1], n_bandits, low=0.0, high=1.0, high_open=True)
-        return "ema", decay
-    raise ValueError(f'baseline must be None, "mean" or ("ema", decay) with decay in [0, 1), got {value!r}')
-
-
 def check_dtype(dtype) -> torch.dtype:
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     return dtype
 
 
-def reward_bound_of(model: str):
-    """``bound(params, win, loss, reward_sd)``: the largest |reward| each bandit can receive, (B,)."""
-
-    def bound(params, win, loss, reward_sd):
-        if model == "gaussian":
-            return params.abs().amax(dim=1) + NORMAL_MAX * reward_sd
-        return torch.maximum(win.abs(), loss.abs())
-
-    return bound
-
-
-def step_bound(rule, hyper, advantage) -> tuple[torch.Tensor, torch.Tensor]:
-    """A bound on |change of a weight| per step as ``a + b / T``: returns (a, b), each (B,) float64.
-
-    |gradient| <= G = advantage / T per arm without weight decay. SGD: lr G; with momentum m:
-    lr G / (1 - m) (with weight decay, inside the stable region checked below, the same bound is
-    used as an estimate; runs are also checked for overflow after each chunk). Adam (when
-    beta1^2 < beta2, by Cauchy-Schwarz on m and v; bias corrections <= 1 / (1 - beta1)):
-    lr / sqrt((1 - beta2)(1 - beta1^2 / beta2)), else lr G / eps. RMSprop: v >= (1 - alpha) g^2, so
-    lr / sqrt(1 - alpha), times 1 / (1 - m) with momentum; centred: lr G / eps (no weight decay).
-    """
-    zero = torch.zeros_like(hyper.lr)
-    lr, m = hyper.lr, hyper.momentum
-    g_lr = lr * advantage  # lr G = g_lr / T
-    per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0
-    if rule.optimizer == "sgd":
-        return zero, g_lr * per_momentum
-    if rule.optimizer == "adam":
-        ratio = hyper.beta1**2 / hyper.beta2
-        normalised = lr / torch.sqrt((1.0 - hyper.beta2) * (1.0 - ratio))
-        if rule.weight_decay:
-            return torch.where(ratio < 1, normalised, torch.inf), zero
-        return torch.where(ratio < 1, normalised, zero), torch.where(ratio < 1, zero, g_lr / hyper.eps)
-    if rule.centered:
-        return (torch.full_like(lr, torch.inf), zero) if rule.weight_decay else (zero, g_lr / hyper.eps * per_momentum)
-    return lr / torch.sqrt(1.0 - hyper.alpha) * per_momentum, zero
-
-
-def sgd_decay_limit(rule, hyper) -> torch.Tensor:
-    """The largest stable lr x (1 - dampening) x weight_decay of SGD (B,): the weight-decay term
-    alone is a linear recurrence; plain 2, heavy ball 2 (1 + m), Nesterov 2 (1 + m) / (1 + 2m)."""
-    m = hyper.momentum if rule.momentum else torch.zeros_like(hyper.momentum)
-    if rule.nesterov:
-        return 2 * (1 + m) / (1 + 2 * m)
-    return 2 * (1 + m)
-
-
-def check_run_bound(rule, hyper, temperature, init_weights, advantage, n_steps: int, dtype) -> None:
-    """Refuse settings whose numbers could overflow before any work: the weights (|w / T| <=
-    (|w0| + n_steps |dw|) / T must stay below SAFE_LOGIT[dtype]), the squared gradients of Adam and
-    RMSprop, and SGD's weight decay outside its stable region. Errors say what range works."""
-    name = dtype_name(dtype)
-    if rule.optimizer == "sgd" and rule.weight_decay:
-        damped = torch.where(hyper.momentum > 0, 1 - hyper.dampening, 1.0) if rule.momentum else 1.0
-        limit = sgd_decay_limit(rule, hyper)
-        unstable = ~(hyper.lr * damped * hyper.weight_decay < limit)
-        if bool(unstable.any()):
-            i = int(unstable.nonzero()[0])
-            raise ValueError(
-                f"weight_decay {hyper.weight_decay[i].item():.3g} with lr {hyper.lr[i].item():.3g}: SGD diverges "
-                f"when lr * weight_decay >= {float(limit[i]):.3g} (this momentum); weight_decay must be smaller"
-            )
-    a, b = step_bound(rule, hyper, advantage)
-    w0 = rowwise(lambda w: w.abs().amax(dim=1), init_weights, n_bandits=init_weights.shape[0])
-    w_max = w0 + n_steps * (a + b / temperature)
-    logit = w_max / temperature
-    bad = ~(logit < SAFE_LOGIT[dtype]) & torch.isfinite(a) & torch.isfinite(b)
-    if bool(bad.any()):
-        i = int(bad.nonzero()[0])
-        limit = SAFE_LOGIT[dtype]
-        c1, c2 = float(w0[i] + n_steps * a[i]), float(n_steps * b[i])  # limit T^2 - c1 T - c2 = 0
-        t_min = (c1 + math.sqrt(c1 * c1 + 4 * limit * c2)) / (2 * limit)
-        raise ValueError(
-            f"temperature {temperature[i].item():.3g} is too small for lr {hyper.lr[i].item():.3g} over {n_steps:,} "
-            f"steps: the weights could overflow {name} (|w / T| up to {float(logit[i]):.3g}); "
-            f"temperature must be >= {t_min:.3g} here (the policy is already greedy long before)"
-        )
-    if rule.optimizer != "sgd":  # g * g must stay finite: |g| <= A / T + weight_decay |w|
-        g_max = advantage / temperature + (hyper.weight_decay * w_max if rule.weight_decay else 0.0)
-        limit = math.sqrt(SAFE_LOGIT[dtype])
-        bad = ~(g_max < limit)
-        if bool(bad.any()):
-            i = int(bad.nonzero()[0])
-            raise ValueError(
-                f"{rule.optimizer} at temperature {temperature[i].item():.3g}"
-                + (f", weight_decay {hyper.weight_decay[i].item():.3g}" if rule.weight_decay else "")
-                + f": the squared gradient (up to ({float(g_max[i]):.3g})^2) would overflow {name}; temperature "
-                f"must be >= {float(advantage[i]) / limit:.3g} (and weight_decay x |w| below {limit:.3g})"
-            )
+def check_option(option: Option, value, n_bandits: int):
+    """A value of ``option`` (schema.py), checked by its kind and range: a (n_bandits,) float64
+    tensor for a per-bandit number, a pair of them for a pair, else the value itself. The
+    reward model's per-arm parameters and the initial weights are checked against the problem
+    (options.make_setup)."""
+    if option.kind == "real":
+        return check_per_bandit(option.name, value, n_bandits, low=option.low, high=option.high,
+                                low_open=option.low_open, high_open=option.high_open)  # fmt: skip
+    if option.kind == "pair":
+        return check_reward_values(value, n_bandits)
+    if option.kind == "bool":
+        return check_bool(option.name, value)
+    if option.kind == "choice":
+        return check_choice(option.name, value, option.choices)
+    if option.kind == "count":
+        return check_count(option.name, value)
+    raise ValueError(f"{option.name}: options of kind {option.kind!r} are checked with the problem")

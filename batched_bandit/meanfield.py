@@ -12,13 +12,32 @@ below the current average loses weight. Lock-in seen in simulation is therefore 
 of the step size. Adam and RMSprop normalise by the gradient's second moment, which the mean
 gradient does not carry: no mean field is given for them.
 
-The loop runs in C where the fused CPU engine is built (cpu_kernel.c, bb_mean_field), else here
-in numpy: the same recurrence, in float64 (tests compare the two).
+The loop is numpy's here; ``loop=`` runs the same recurrence elsewhere (the study layer passes
+the fused CPU engine's C loop, engines/cpu_engine.py ``mean_field_loop``, 10x faster; tests
+compare the two).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """The mean field's numbers for S settings of K arms, float64, contiguous, setting first."""
+
+    mu: np.ndarray  # (S, K) expected reward per arm
+    inv_t: np.ndarray  # (S, 1) 1 / T
+    lr: np.ndarray  # (S, 1)
+    momentum: np.ndarray  # (S, 1)
+    factor: np.ndarray  # (S, 1) SGD's factor of the gradient in the buffer: 1 - dampening (1 without momentum)
+    nesterov: np.ndarray  # (S, 1) bool
+    weight_decay: np.ndarray  # (S, 1)
+    init_weights: np.ndarray  # (S, K)
+    best: np.ndarray  # (S,) int64
 
 
 def mean_field_p_best(
@@ -34,28 +53,29 @@ def mean_field_p_best(
     dampening: np.ndarray | float = 0.0,
     nesterov: np.ndarray | bool = False,
     weight_decay: np.ndarray | float = 0.0,
+    loop: Callable[[Recurrence, int, int], np.ndarray | None] | None = None,
 ) -> np.ndarray:
     """P(best arm) of the expected-update trajectory at each episode's end, float64.
 
     mu: (S, K) expected reward per arm; best: (S,) int; temperature, lr, momentum, dampening,
     weight_decay, nesterov: (S,) or scalars; init_weights: (S, K) (default 0). Returns (S, n_episodes).
+    ``loop(recurrence, n_episodes, steps_per_episode)``: another implementation of the loop below,
+    used when it returns an array (None: it cannot run here).
     """
     mu = np.asarray(mu, dtype=np.float64)
-    n_settings, n_arms = mu.shape
+    n_settings = mu.shape[0]
     column = lambda x: np.broadcast_to(np.asarray(x, dtype=np.float64), (n_settings,))[:, None]  # noqa: E731
     inv_t, lr, m, wd = column(1.0 / np.asarray(temperature)), column(lr), column(momentum), column(weight_decay)
     factor = np.where(m == 0, 1.0, 1.0 - column(dampening))  # torch: no buffer when momentum = 0
     nesterov = np.broadcast_to(np.asarray(nesterov, dtype=bool), (n_settings,))[:, None]
     w = np.zeros_like(mu) if init_weights is None else np.array(init_weights, dtype=np.float64)
     best = np.ascontiguousarray(best, dtype=np.int64)
-    compiled = _compiled(n_arms)
-    if compiled is not None:  # the same loop in C (cpu_kernel.c): numpy pays a Python call per operation
-        out = np.empty((n_settings, n_episodes))
-        arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (mu, inv_t, lr, m, factor)]
-        arrays += [np.ascontiguousarray(nesterov, dtype=np.uint8), np.ascontiguousarray(wd, dtype=np.float64), w, best]
-        code = compiled(n_settings, n_arms, *(a.ctypes.data for a in arrays), n_episodes, steps_per_episode,
-                        out.ctypes.data)  # fmt: skip
-        if code == 0:
+    if loop is not None:
+        contiguous = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        recurrence = Recurrence(contiguous(mu), contiguous(inv_t), contiguous(lr), contiguous(m), contiguous(factor),
+                                np.ascontiguousarray(nesterov), contiguous(wd), contiguous(w), best)  # fmt: skip
+        out = loop(recurrence, n_episodes, steps_per_episode)
+        if out is not None:
             return out
     buffer = None
     rows = np.arange(n_settings)
@@ -72,17 +92,6 @@ def mean_field_p_best(
             t += 1
         out[:, episode] = _softmax(w * inv_t)[rows, best]
     return out
-
-
-def _compiled(n_arms: int):
-    """The C loop (cpu_kernel.c's bb_mean_field) when the fused CPU engine is built here, else None."""
-    import torch
-
-    from .engines import MAX_ARMS, cpu_engine
-
-    if n_arms > MAX_ARMS["cpu"] or cpu_engine.unavailable_reason(torch.device("cpu")) is not None:
-        return None
-    return cpu_engine.load_kernel().bb_mean_field
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

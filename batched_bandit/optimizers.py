@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .schema import dispatch
 from .state import Hyper, Rule
 
 
@@ -40,15 +41,16 @@ class OptimizerState:
 def initial_state(rule: Rule, weights: torch.Tensor) -> OptimizerState:
     """Zero buffers for the ones ``rule`` uses."""
     zeros = torch.zeros_like
-    if rule.optimizer == "adam":
-        return OptimizerState(exp_avg=zeros(weights), exp_avg_sq=zeros(weights))
-    if rule.optimizer == "rmsprop":
-        return OptimizerState(
+    buffers = {
+        "sgd": lambda: OptimizerState(momentum_buffer=zeros(weights) if rule.momentum else None),
+        "adam": lambda: OptimizerState(exp_avg=zeros(weights), exp_avg_sq=zeros(weights)),
+        "rmsprop": lambda: OptimizerState(
             momentum_buffer=zeros(weights) if rule.momentum else None,
             exp_avg_sq=zeros(weights),
             grad_avg=zeros(weights) if rule.centered else None,
-        )
-    return OptimizerState(momentum_buffer=zeros(weights) if rule.momentum else None)
+        ),
+    }
+    return dispatch(buffers, "optimizer", rule.optimizer)()
 
 
 def step(
@@ -69,11 +71,7 @@ def step(
     exact = hyper if exact is None else exact
     if rule.weight_decay:
         grad = grad + hyper.weight_decay * weights
-    if rule.optimizer == "sgd":
-        return _sgd(rule, hyper, exact, t, weights, grad, state)
-    if rule.optimizer == "adam":
-        return _adam(hyper, exact, t, weights, grad, state)
-    return _rmsprop(rule, hyper, exact, weights, grad, state)
+    return dispatch(STEPS, "optimizer", rule.optimizer)(rule, hyper, exact, t, weights, grad, state)
 
 
 def one_minus(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -100,7 +98,7 @@ def bias_corrections(hyper: Hyper, t: int, dtype: torch.dtype) -> tuple[torch.Te
     return first.to(dtype), second.to(dtype)
 
 
-def _adam(hyper, exact, t, weights, grad, state):
+def _adam(rule, hyper, exact, t, weights, grad, state):
     exp_avg = torch.lerp(state.exp_avg, grad, one_minus(exact.beta1, weights.dtype))
     exp_avg_sq = state.exp_avg_sq * hyper.beta2 + one_minus(exact.beta2, weights.dtype) * grad * grad
     correction1, correction2_sqrt = bias_corrections(exact, t, weights.dtype)
@@ -109,7 +107,7 @@ def _adam(hyper, exact, t, weights, grad, state):
     return weights, OptimizerState(exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
 
 
-def _rmsprop(rule, hyper, exact, weights, grad, state):
+def _rmsprop(rule, hyper, exact, t, weights, grad, state):
     complement = one_minus(exact.alpha, weights.dtype)
     square_avg = state.exp_avg_sq * hyper.alpha + complement * grad * grad
     grad_avg = state.grad_avg
@@ -127,11 +125,60 @@ def _rmsprop(rule, hyper, exact, weights, grad, state):
     return weights, OptimizerState(momentum_buffer=buffer, exp_avg_sq=square_avg, grad_avg=grad_avg)
 
 
+STEPS = {"sgd": _sgd, "adam": _adam, "rmsprop": _rmsprop}
+
+
+def step_bound(rule: Rule, hyper: Hyper, advantage: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A bound on |change of a weight| per step as ``a + b / T``: returns (a, b), each (B,) float64
+    (bounds.py keeps a run's weights finite with it).
+
+    |gradient| <= G = advantage / T per arm without weight decay. SGD: lr G; with momentum m:
+    lr G / (1 - m) (with weight decay, inside the stable region checked below, the same bound is
+    used as an estimate; runs are also checked for overflow after each chunk). Adam (when
+    beta1^2 < beta2, by Cauchy-Schwarz on m and v; bias corrections <= 1 / (1 - beta1)):
+    lr / sqrt((1 - beta2)(1 - beta1^2 / beta2)), else lr G / eps. RMSprop: v >= (1 - alpha) g^2, so
+    lr / sqrt(1 - alpha), times 1 / (1 - m) with momentum; centred: lr G / eps (no weight decay).
+    """
+    return dispatch(STEP_BOUNDS, "optimizer", rule.optimizer)(rule, hyper, advantage)
+
+
+def _sgd_step_bound(rule, hyper, advantage):
+    zero = torch.zeros_like(hyper.lr)
+    return zero, hyper.lr * advantage * _per_momentum(rule, hyper)  # lr G = lr A / T
+
+
+def _adam_step_bound(rule, hyper, advantage):
+    zero = torch.zeros_like(hyper.lr)
+    ratio = hyper.beta1**2 / hyper.beta2
+    normalised = hyper.lr / torch.sqrt((1.0 - hyper.beta2) * (1.0 - ratio))
+    if rule.weight_decay:
+        return torch.where(ratio < 1, normalised, torch.inf), zero
+    return torch.where(ratio < 1, normalised, zero), torch.where(ratio < 1, zero, hyper.lr * advantage / hyper.eps)
+
+
+def _rmsprop_step_bound(rule, hyper, advantage):
+    zero = torch.zeros_like(hyper.lr)
+    if rule.centered:
+        if rule.weight_decay:
+            return torch.full_like(hyper.lr, torch.inf), zero
+        return zero, hyper.lr * advantage / hyper.eps * _per_momentum(rule, hyper)
+    return hyper.lr / torch.sqrt(1.0 - hyper.alpha) * _per_momentum(rule, hyper), zero
+
+
+def _per_momentum(rule, hyper):
+    return 1.0 / (1.0 - hyper.momentum) if rule.momentum else 1.0
+
+
+STEP_BOUNDS = {"sgd": _sgd_step_bound, "adam": _adam_step_bound, "rmsprop": _rmsprop_step_bound}
+
+
 def update_baseline(
     kind: str, baseline: torch.Tensor, reward: torch.Tensor, t: int, decay: torch.Tensor, complement: torch.Tensor
 ):
     """The baseline after the reward of step ``t`` (0-based): "mean" or "ema" (``decay`` per bandit,
     ``complement`` = one_minus(decay))."""
-    if kind == "mean":
-        return baseline + (reward - baseline) / (t + 1)
-    return decay * baseline + complement * reward
+    updates = {
+        "mean": lambda: baseline + (reward - baseline) / (t + 1),
+        "ema": lambda: decay * baseline + complement * reward,
+    }
+    return dispatch(updates, "baseline", kind)()

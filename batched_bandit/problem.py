@@ -21,23 +21,19 @@ import math
 
 import torch
 
-SEED_ARMS = (0.2, 0.0, -0.2, -1.0)
-MODELS = ("threshold", "bernoulli", "gaussian")
-# the keyword of run_batch that gives each model's per-arm parameters
-MODEL_KEYWORDS = {"threshold": "arms", "bernoulli": "win_prob", "gaussian": "means"}
+from .schema import BINARY, SEED_ARMS
 
+NORMAL_MAX = 5.42  # the largest |z| of rng.to_normal: Gaussian rewards lie within mean +- 5.42 sd
 
-def win_probability(arms: torch.Tensor) -> torch.Tensor:
-    """P(x > value) for x ~ N(0, 1) per arm, ``1 - Phi(value)``; same shape as ``arms``, float32.
-
-    Computed in float64, then rounded once, so every engine compares against the same numbers.
-    """
-    return (0.5 * torch.erfc(arms.to(torch.float64) / math.sqrt(2.0))).to(torch.float32)
+__all__ = [
+    "NORMAL_MAX", "SEED_ARMS", "arm_parameter", "best_arm", "draw_reward", "expected_reward", "gaussian_reward",
+    "is_binary", "regret_gaps", "reward_bound_of",
+]  # fmt: skip
 
 
 def is_binary(model: str) -> bool:
     """Whether the model pays one of two values (win, loss)."""
-    return model != "gaussian"
+    return model in BINARY
 
 
 def arm_parameter(model: str, params: torch.Tensor) -> torch.Tensor:
@@ -82,3 +78,14 @@ def draw_reward(param: torch.Tensor, u: torch.Tensor, win, loss) -> torch.Tensor
 def gaussian_reward(mean: torch.Tensor, normal: torch.Tensor, sd) -> torch.Tensor:
     """Gaussian rewards ``mean + sd * normal`` (normal: the step's standard normal deviate)."""
     return mean + sd * normal
+
+
+def reward_bound_of(model: str):
+    """``bound(params, win, loss, reward_sd)``: the largest |reward| each bandit can receive, (B,)."""
+
+    def bound(params, win, loss, reward_sd):
+        if model == "gaussian":
+            return params.abs().amax(dim=1) + NORMAL_MAX * reward_sd
+        return torch.maximum(win.abs(), loss.abs())
+
+    return bound

@@ -88,6 +88,8 @@ class SoftmaxPolicy:
 def make_optimizer(params, optimizer: str = "sgd", lr: float = 0.01, **options) -> optim.Optimizer:
     """The real torch.optim optimizer, with torch's own defaults for what is not given."""
     kinds = {"sgd": optim.SGD, "adam": optim.Adam, "rmsprop": optim.RMSprop}
+    if optimizer not in kinds:
+        raise ValueError(f"unknown optimizer {optimizer!r}: known are {', '.join(kinds)}")
     return kinds[optimizer](params, lr=lr, **options)
 
 
@@ -127,12 +129,16 @@ def run_reference(
     """
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
-    if reward_model == "threshold":
-        env = BanditEnvironment(arms, rng, reward_values)
-    elif reward_model == "bernoulli":
-        env = BernoulliEnvironment(arms, rng, reward_values)
-    else:
-        env = GaussianEnvironment(arms, rng, reward_sd)
+    environments = {
+        "threshold": lambda: BanditEnvironment(arms, rng, reward_values),
+        "bernoulli": lambda: BernoulliEnvironment(arms, rng, reward_values),
+        "gaussian": lambda: GaussianEnvironment(arms, rng, reward_sd),
+    }
+    if reward_model not in environments:
+        raise ValueError(f"unknown reward model {reward_model!r}: known are {', '.join(environments)}")
+    env = environments[reward_model]()
+    if not (baseline is None or baseline == "mean" or (isinstance(baseline, tuple) and baseline[0] == "ema")):
+        raise ValueError(f'baseline must be None, "mean" or ("ema", decay), got {baseline!r}')
     mu = _expected_rewards(reward_model, env.arms, reward_values)
     policy = SoftmaxPolicy(env.n_arms, temperature, init_weights)
     opt = make_optimizer([policy.weights], optimizer, lr, **(optimizer_options or {}))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
-import platform
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
+from . import checks
+from .provenance import versions
+from .schema import OPTIONS, why_not
 from .stats import mean_interval, wilson_interval
 
 MAX_SHOWN_ARMS = 8  # longer arm lists are abbreviated in summaries
+SHOWN_APART = ("temperature", "lr")  # RunResult's own fields
 
 
 @dataclass(frozen=True)
@@ -136,47 +136,47 @@ def describe(values: torch.Tensor, per_row: bool = False) -> float | list | str:
     return f"per-bandit ({float(values.min()):.4g} .. {float(values.max()):.4g})"
 
 
-def describe_options(setup, given: dict) -> dict:
-    """The rule's and the problem's options that apply, JSON-ready (per-bandit ones as ranges)."""
-    b, h = setup.batch, setup.batch.hyper
-    rule = b.rule
-    out = {"optimizer": rule.optimizer}
-    if rule.optimizer == "sgd":
-        out.update(momentum=describe(h.momentum), dampening=describe(h.dampening), nesterov=rule.nesterov)
-    elif rule.optimizer == "adam":
-        out.update(betas=[describe(h.beta1), describe(h.beta2)], eps=describe(h.eps))
-    else:
-        out.update(alpha=describe(h.alpha), eps=describe(h.eps), momentum=describe(h.momentum), centered=rule.centered)
-    out["weight_decay"] = describe(h.weight_decay)
-    out["baseline"] = rule.baseline
-    if rule.baseline == "ema":
-        out["baseline_decay"] = describe(h.baseline_decay)
-    if rule.rewards == "binary":
-        out["reward_values"] = [describe(b.win), describe(b.loss)]
-    else:
-        out["reward_sd"] = describe(b.reward_sd)
-    out["init_weights"] = describe(b.init_weights, per_row=True) if "init_weights" in given else 0.0
+def describe_options(setup) -> dict:
+    """The options of the rule and the problem that apply to this run (schema.py), JSON-ready:
+    per-bandit numbers as one number or a range; the arms, temperature and lr are given apart."""
+    chosen = {k: v for k, v in setup.values.items() if OPTIONS[k].kind in ("choice", "bool")}
+    out = {}
+    for name, value in setup.values.items():
+        if name in SHOWN_APART or why_not(name, chosen, setup.model) is not None:
+            continue
+        if OPTIONS[name].kind == "pair":
+            out[name] = [describe(v) for v in value]
+        elif OPTIONS[name].kind == "weights":
+            out[name] = describe(value, per_row=True) if bool((checks.compact(value) != 0).any()) else 0.0
+        else:
+            out[name] = describe(value) if isinstance(value, torch.Tensor) else value
     return out
 
 
 def describe_rule(s: dict) -> str:
-    """One line: the optimizer and its options, temperature, baseline, reward values."""
+    """One line: the optimizer and lr, the temperature, every option that differs from its default,
+    the baseline and the rewards."""
     parts = [f"{s['optimizer']} lr {s['lr']}", f"temperature {s['temperature']}"]
-    for key in ("momentum", "dampening", "betas", "alpha", "eps", "weight_decay"):
-        if key in s and s[key] not in (0.0, [0.9, 0.999], 0.99, 1e-8):
-            parts.append(f"{key} {s[key]}")
-    for key in ("nesterov", "centered"):
-        if s.get(key):
-            parts.append(key)
+    for name, value in s.items():
+        option = OPTIONS.get(name)
+        if option is None or option.kind in ("arms", "count") or name in SHOWN_APART:
+            continue
+        if name in ("optimizer", "baseline", "baseline_decay", "reward_values", "reward_sd"):
+            continue
+        if name == "init_weights":
+            if value != 0.0:
+                parts.append(f"init_weights {abbreviate(value)}")
+        elif option.kind == "bool":
+            parts += [name] if value else []
+        elif value != option.default:
+            parts.append(f"{name} {value}")
     parts.append("no baseline" if s["baseline"] == "none" else f"{s['baseline']} baseline")
-    if s["baseline"] == "ema":
+    if "baseline_decay" in s:
         parts[-1] += f" (decay {s['baseline_decay']})"
     if "reward_values" in s:
         parts.append(f"rewards (win {s['reward_values'][0]}, loss {s['reward_values'][1]})")
     else:
         parts.append(f"reward sd {s['reward_sd']}")
-    if s["init_weights"] != 0.0:
-        parts.append(f"init_weights {abbreviate(s['init_weights'])}")
     return ", ".join(parts)
 
 
@@ -201,18 +201,3 @@ def format_proportions(*values: float) -> list[str]:
         if distinct and not looks_exact:
             return text
     return text
-
-
-@functools.cache
-def versions() -> dict:
-    """Versions of what produced a result (matplotlib and triton read without importing them)."""
-    from . import __version__
-
-    found = {"batched_bandit": __version__, "torch": torch.__version__, "numpy": np.__version__}
-    found["python"] = platform.python_version()
-    for package in ("triton", "matplotlib", "tqdm"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = None
-    return found

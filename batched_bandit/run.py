@@ -15,16 +15,17 @@ from . import engines
 from .checks import check_bool, check_count, check_dtype, check_progress, check_seed, dtype_name
 from .engines import describe_device, resolve_device
 from .memory import check_memory
-from .options import OPTIONS, Setup, check_numerics, integer_rewards, make_setup, problem_size
+from .options import Setup, check_numerics, integer_rewards, make_setup, problem_size
 from .progress import Bar
 from .result import RunResult, describe_options
+from .schema import DEFAULTS
 
 
 def run_batch(
     n_bandits: int,
     *,
-    n_episodes: int = 50,
-    steps_per_episode: int = 1000,
+    n_episodes: int = DEFAULTS["n_episodes"],
+    steps_per_episode: int = DEFAULTS["steps_per_episode"],
     seed: int = 0,
     device: str | torch.device = "auto",
     backend: str = "auto",
@@ -36,7 +37,7 @@ def run_batch(
 ) -> RunResult:
     """Train ``n_bandits`` independent bandits and return the seed's verdicts and more.
 
-    ``options`` are the problem and the rule (``OPTIONS`` in options.py, README "Python API"):
+    ``options`` are the problem and the rule (schema.py's options, README "Python API"):
     one reward model (``arms=`` thresholds, the default; ``win_prob=``; ``means=`` with
     ``reward_sd``), ``reward_values=(win, loss)``, ``temperature``, ``lr``, ``optimizer`` ("sgd",
     "adam", "rmsprop") and its torch.optim options, ``baseline`` (None, "mean", ("ema", decay)),
@@ -84,13 +85,15 @@ def run_batch(
         episode_rewards=episode_rewards,
         episode_p_best=out["episode_p_best"],
         episode_regret=out["episode_regret"],
-        final_probs=torch.softmax(out["weights"].double() * setup.batch.inv_temperature[:, None], dim=1).to(dtype),
+        final_probs=torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1).to(
+            dtype
+        ),
         weights=out["weights"],
         reward_model=setup.model,
         arms=setup.params,
         temperature=setup.temperature,
         lr=setup.batch.hyper.lr,
-        options=describe_options(setup, {k: v for k, v in options.items() if k in OPTIONS}),
+        options=describe_options(setup),
         n_episodes=n_episodes,
         steps_per_episode=steps_per_episode,
         seed=seed,
@@ -100,6 +103,11 @@ def run_batch(
         wall_time_s=wall,
         bandit_steps_per_s=total / wall,
     )
+
+
+def final_policy(weights: torch.Tensor, inv_temperature: torch.Tensor) -> torch.Tensor:
+    """softmax(w / T) in float64: (B, K), (B,) -> (B, K)."""
+    return torch.softmax(weights.double() * inv_temperature[:, None], dim=1)
 
 
 def _reporter(progress, bar: Bar | None, total: int) -> Callable[[int], None] | None:

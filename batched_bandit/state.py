@@ -1,8 +1,10 @@
 """What an engine is given and what it returns: small frozen dataclasses of tensors, batch first.
 
-``Rule`` holds the batch-wide choices an engine specialises its code on (which optimizer, which
-baseline, which reward model); ``Hyper`` and ``Batch`` hold per-bandit numbers, so one batch can
-sweep any of them. ``Outcome`` is what an engine returns.
+``Rule`` holds the batch-wide choices an engine compiles its code for (which optimizer, which
+baseline, which reward model...); ``Hyper`` holds the per-bandit numbers, each (B,), so one batch
+can sweep any of them; ``Batch`` is a batch of bandits; ``Outcome`` is what an engine returns.
+Rule's and Hyper's fields are schema.py's ``RULE_FIELDS`` and ``ROWS``: an option is declared
+there once, and appears here, in every engine's parameters and on the command line.
 """
 
 from __future__ import annotations
@@ -12,46 +14,73 @@ from dataclasses import dataclass
 
 import torch
 
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
-BASELINES = ("none", "mean", "ema")
-REWARDS = ("binary", "gaussian")
+from . import schema
 
 
-@dataclass(frozen=True)
-class Rule:
-    """The learning rule's batch-wide choices (engines compile one code path per distinct Rule)."""
-
-    optimizer: str = "sgd"  # "sgd", "adam" or "rmsprop" (torch.optim's per-element semantics)
-    momentum: bool = False  # sgd, rmsprop: some bandit has momentum > 0 (a momentum buffer is kept)
-    nesterov: bool = False  # sgd: Nesterov momentum
-    centered: bool = False  # rmsprop: centred second moment
-    weight_decay: bool = False  # some bandit has weight_decay > 0 (L2 term added to the gradient)
-    baseline: str = "none"  # "none", "mean" (running mean of all rewards so far), "ema"
-    rewards: str = "binary"  # "binary" (win / loss with P(win) per arm) or "gaussian"
-
-    @property
-    def is_seed(self) -> bool:
-        """Plain SGD, no baseline, binary rewards: the seed's rule (its code path is pinned)."""
-        return self == Rule()
+def _rule_default(name: str):
+    if name == "rewards":
+        return "binary"
+    option = schema.OPTIONS[name]
+    return False if option.specialise else option.default
 
 
-@dataclass(frozen=True)
-class Hyper:
-    """Per-bandit optimizer and baseline numbers, each (B,) float; unused ones are ignored."""
+def _is_seed(self) -> bool:
+    """Plain SGD, no baseline, binary rewards: the seed's rule (its code path is pinned)."""
+    return self == Rule()
 
-    lr: torch.Tensor  # learning rate
-    momentum: torch.Tensor  # sgd, rmsprop
-    dampening: torch.Tensor  # sgd
-    weight_decay: torch.Tensor  # all optimizers (L2, added to the gradient as torch.optim does)
-    beta1: torch.Tensor  # adam
-    beta2: torch.Tensor  # adam
-    alpha: torch.Tensor  # rmsprop smoothing constant
-    eps: torch.Tensor  # adam, rmsprop
-    baseline_decay: torch.Tensor  # "ema" baseline: b <- decay * b + (1 - decay) * r
 
-    def map(self, fn) -> Hyper:
-        """These numbers with ``fn`` applied to each tensor."""
-        return _map(self, fn)
+def _describe_fields(names, what) -> str:
+    return "\n".join(f"    {name}: {what(name)}" for name in names)
+
+
+Rule = dataclasses.make_dataclass(
+    "Rule",
+    [(name, object, dataclasses.field(default=_rule_default(name))) for name in schema.RULE_FIELDS],
+    frozen=True,
+    namespace={"is_seed": property(_is_seed), "__module__": __name__},
+)
+Rule.__doc__ = (
+    "The learning rule's batch-wide choices (engines compile one code path per distinct Rule):\n"
+    + _describe_fields(
+        schema.RULE_FIELDS,
+        lambda n: (
+            "binary or gaussian rewards"
+            if n == "rewards"
+            else f"some bandit has {n} > 0"
+            if schema.OPTIONS[n].specialise
+            else schema.OPTIONS[n].help
+        ),
+    )
+)
+
+
+def _map(obj, fn):
+    changes = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, torch.Tensor):
+            changes[f.name] = fn(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes[f.name] = _map(value, fn)
+    return dataclasses.replace(obj, **changes)
+
+
+def _hyper_map(self, fn):
+    """These numbers with ``fn`` applied to each tensor."""
+    return _map(self, fn)
+
+
+Hyper = dataclasses.make_dataclass(
+    "Hyper",
+    [(row, torch.Tensor) for row in schema.ROWS],
+    frozen=True,
+    namespace={"map": _hyper_map, "__module__": __name__},
+)
+Hyper.__doc__ = "Per-bandit numbers, each (B,) float; the rule ignores those that do not apply to it:\n" + (
+    _describe_fields(
+        schema.ROWS, lambda row: next(f"{o.help} ({o.name})" for o in schema.OPTIONS.values() if row in o.rows)
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -61,13 +90,9 @@ class Batch:
     rule: Rule
     hyper: Hyper
     arm_param: torch.Tensor  # (B, K) float: P(win) per arm (binary rewards) or the mean (Gaussian)
-    win: torch.Tensor  # (B,) float: the reward of a win (binary rewards)
-    loss: torch.Tensor  # (B,) float: the reward of a loss (binary rewards)
-    reward_sd: torch.Tensor  # (B,) float: standard deviation of Gaussian rewards
     arm_gap: torch.Tensor  # (B, K) float: mu* - mu[a], the pseudo-regret of pulling arm a
     best_arm: torch.Tensor  # (B,) int64: the best arm, first on ties
     init_weights: torch.Tensor  # (B, K) float: weights at step 0
-    inv_temperature: torch.Tensor  # (B,) float: 1 / T
     bandit_ids: torch.Tensor  # (B,) int64: global index g of each bandit in the random stream
 
     def map(self, fn) -> Batch:
@@ -87,17 +112,6 @@ class Batch:
     @property
     def n_arms(self) -> int:
         return self.arm_param.shape[1]
-
-
-def _map(obj, fn):
-    changes = {}
-    for field in dataclasses.fields(obj):
-        value = getattr(obj, field.name)
-        if isinstance(value, torch.Tensor):
-            changes[field.name] = fn(value)
-        elif isinstance(value, Hyper):
-            changes[field.name] = _map(value, fn)
-    return dataclasses.replace(obj, **changes)
 
 
 @dataclass(frozen=True)

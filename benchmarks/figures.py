@@ -27,7 +27,7 @@ import numpy as np
 from batched_bandit import sweep
 
 TEMPERATURES = 40
-TINY = dict(n_episodes=2, steps_per_episode=5, n_bandits=32, seed=0, figures=False)
+TINY = dict(n_episodes=2, steps_per_episode=5, n_bandits=32, seed=0)
 
 
 def build(folder: Path, n_settings: int):

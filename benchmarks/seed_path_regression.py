@@ -51,7 +51,7 @@ def run_old(lib, with_regret: bool, batch, seed: int, episodes: int, steps: int,
     """The old kernel on ``batch``, in the engine's thread split; returns (weights, sums)."""
     n, k = batch.n_bandits, batch.n_arms
     f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
-    ins = [f32(batch.arm_param), f32(batch.arm_gap), f32(batch.inv_temperature), f32(batch.hyper.lr),
+    ins = [f32(batch.arm_param), f32(batch.arm_gap), f32(batch.hyper.inv_temperature), f32(batch.hyper.lr),
            batch.bandit_ids.contiguous(), batch.best_arm.contiguous()]  # fmt: skip
     if not with_regret:
         del ins[1]

@@ -45,19 +45,23 @@ def overhead(repeats: int, tmp: Path) -> None:
         result = sweep(out, temperature=TEMPERATURES, n_bandits=10000)
         call = last_call(out)
         share = call["sweep_layer_s"] / call["engine_s"]
-        print(f"| {i} | {call['total_s']:.2f} | {call['engine_s']:.2f} | {call['sweep_layer_s']:.3f} | {share:.2%} | "
-              f"{call.get('figures_s', 0):.2f} |")  # fmt: skip
+        print(
+            f"| {i} | {call['total_s']:.2f} | {call['engine_s']:.2f} | {call['sweep_layer_s']:.3f} | {share:.2%} | "
+            f"{call.get('figures_s', 0):.2f} |"
+        )
         assert len(result.rows) == 25
 
 
 def dask_throughput(repeats: int, tmp: Path, workers: int) -> None:
     """The same >= 30 s sweep in process and on a LocalCluster of ``workers`` one-thread processes."""
-    axes = dict(temperature=TEMPERATURES, n_bandits=10000, figures=False)
+    axes = dict(temperature=TEMPERATURES, n_bandits=10000)
     client = dask_client(workers=workers)
     client.run(lambda: run_batch(64, n_episodes=1, steps_per_episode=10))  # workers load the engine once
     print(f"\n## LocalCluster of {workers} worker processes (1 thread each) vs in process, same sweep")
-    print("| repeat | in-process wall s | in-process engine s | cluster wall s | cluster / in-process engine "
-          "throughput | cluster / in-process wall |")  # fmt: skip
+    print(
+        "| repeat | in-process wall s | in-process engine s | cluster wall s | cluster / in-process engine "
+        "throughput | cluster / in-process wall |"
+    )
     print("|---|---|---|---|---|---|")
     try:
         for i in range(repeats):
@@ -65,11 +69,15 @@ def dask_throughput(repeats: int, tmp: Path, workers: int) -> None:
             local = last_call(tmp / f"local{i}")
             sweep(tmp / f"dask{i}", client=client, **axes)
             remote = last_call(tmp / f"dask{i}")
-            same = all((tmp / f"local{i}" / f).read_bytes() == (tmp / f"dask{i}" / f).read_bytes()
-                       for f in ("results.csv", "curves.csv"))  # fmt: skip
-            print(f"| {i} | {local['total_s']:.2f} | {local['engine_s']:.2f} | {remote['total_s']:.2f} | "
-                  f"{local['engine_s'] / remote['total_s']:.1%} | {local['total_s'] / remote['total_s']:.1%} |"
-                  + ("" if same else " FILES DIFFER"))  # fmt: skip
+            same = all(
+                (tmp / f"local{i}" / f).read_bytes() == (tmp / f"dask{i}" / f).read_bytes()
+                for f in ("results.csv", "curves.csv")
+            )
+            print(
+                f"| {i} | {local['total_s']:.2f} | {local['engine_s']:.2f} | {remote['total_s']:.2f} | "
+                f"{local['engine_s'] / remote['total_s']:.1%} | {local['total_s'] / remote['total_s']:.1%} |"
+                + ("" if same else " FILES DIFFER")
+            )
     finally:
         client.close()
         client.cluster.close()
@@ -77,16 +85,17 @@ def dask_throughput(repeats: int, tmp: Path, workers: int) -> None:
 
 def task_overhead(tmp: Path, workers: int, n_tasks: int) -> None:
     """Per-task cost of tiny tasks (one setting, 8 bandits, 10 steps): in process unfused and on Dask."""
-    axes = dict(temperature=10.0, n_bandits=8 * n_tasks, block_bandits=8, n_episodes=1, steps_per_episode=10,
-                figures=False)  # fmt: skip
+    axes = dict(temperature=10.0, n_bandits=8 * n_tasks, block_bandits=8, n_episodes=1, steps_per_episode=10)
     client = dask_client(workers=workers)
     client.run(lambda: run_batch(64, n_episodes=1, steps_per_episode=10))
     print(f"\n## per-task overhead: {n_tasks} tasks of 8 bandits x 10 steps (the engine's share is negligible)")
     print("| executor | wall s | ms per task | engine ms per task |")
     print("|---|---|---|---|")
     try:
-        for name, kwargs in (("in-process, one task per engine call", {"executor": InProcess(fuse_elements=1)}),
-                             (f"dask, {workers} workers", {"client": client})):  # fmt: skip
+        for name, kwargs in (
+            ("in-process, one task per engine call", {"executor": InProcess(fuse_elements=1)}),
+            (f"dask, {workers} workers", {"client": client}),
+        ):
             out = tmp / f"tasks-{name[:4]}"
             start = time.perf_counter()
             sweep(out, **axes, **kwargs)
@@ -105,42 +114,56 @@ def commits(tmp: Path, n_commits: int, n_settings: int, n_episodes: int) -> None
     store.plan(tasks)
     rng = np.random.default_rng(0)
     stats = {
-        "n": 1024, "successes": rng.integers(0, 1024, n_episodes), "p_best_sum": rng.random(n_episodes),
-        "p_best_sq": rng.random(n_episodes), "regret_sum": rng.random(n_episodes), "regret_sq": rng.random(n_episodes),
-        "locked": np.array([1, 2, 3]), "p_best_hist": np.arange(HISTOGRAM_BINS), "last_rewards": rng.random(4),
+        "n": 1024,
+        "successes": rng.integers(0, 1024, n_episodes),
+        "p_best_sum": rng.random(n_episodes),
+        "p_best_sq": rng.random(n_episodes),
+        "regret_sum": rng.random(n_episodes),
+        "regret_sq": rng.random(n_episodes),
+        "locked": np.array([1, 2, 3]),
+        "p_best_hist": np.arange(HISTOGRAM_BINS),
+        "last_rewards": rng.random(4),
         "verdicts": bytes(128),
-    }  # fmt: skip
+    }
     result = {"stats": dict.fromkeys(range(n_settings), stats), "backend": "cpu", "device": "cpu", "engine_s": 1.0}
     start = time.perf_counter()
     for task in tasks:
         store.commit(task.key, task.block, result)
     seconds = time.perf_counter() - start
     store.close()
-    print(f"\n## store commits: {n_commits} tasks of {n_settings} settings x {n_episodes} episodes, "
-          "WAL, synchronous = NORMAL")  # fmt: skip
-    print(f"{n_commits / seconds:.0f} commits/s ({1000 * seconds / n_commits:.2f} ms per commit, "
-          f"{n_commits * n_settings / seconds:.0f} (setting, block) rows/s)")  # fmt: skip
+    print(
+        f"\n## store commits: {n_commits} tasks of {n_settings} settings x {n_episodes} episodes, "
+        "WAL, synchronous = NORMAL"
+    )
+    print(
+        f"{n_commits / seconds:.0f} commits/s ({1000 * seconds / n_commits:.2f} ms per commit, "
+        f"{n_commits * n_settings / seconds:.0f} (setting, block) rows/s)"
+    )
 
 
 def precision(tmp: Path, eps: float) -> None:
     """Bandit-steps with precision=eps against the fixed n that reaches the same worst half-width."""
     out = tmp / "precision"
-    result = sweep(out, temperature=TEMPERATURES, n_bandits=1024, precision=eps, max_bandits=200_000, figures=False)
+    result = sweep(out, temperature=TEMPERATURES, n_bandits=1024, precision=eps, max_bandits=200_000)
     rows = result.rows
     steps = 50 * 1000
     worst = max(r["ci_half_width"] for r in rows)
     n_max = max(r["n"] for r in rows)
     targeted = sum(r["n"] for r in rows) * steps
     fixed = len(rows) * n_max * steps
-    print(f"\n## precision targeting, eps = {eps}: 25 temperatures, success {min(r['success_rate'] for r in rows):.3f}"
-          f"..{max(r['success_rate'] for r in rows):.3f}")  # fmt: skip
+    print(
+        f"\n## precision targeting, eps = {eps}: 25 temperatures, success {min(r['success_rate'] for r in rows):.3f}"
+        f"..{max(r['success_rate'] for r in rows):.3f}"
+    )
     print("| T | success rate | n | 95% half-width |")
     print("|---|---|---|---|")
     for r in rows:
         print(f"| {r['temperature']:.4g} | {r['success_rate']:.4f} | {r['n']:,} | {r['ci_half_width']:.5f} |")
-    print(f"targeted: {targeted:.3g} bandit-steps; fixed n = {n_max:,} for every setting (the same worst half-width "
-          f"{worst:.5f}): {fixed:.3g}; saving {1 - targeted / fixed:.1%} ({fixed / targeted:.2f}x fewer); "
-          f"wall {last_call(out)['total_s']:.1f} s")  # fmt: skip
+    print(
+        f"targeted: {targeted:.3g} bandit-steps; fixed n = {n_max:,} for every setting (the same worst half-width "
+        f"{worst:.5f}): {fixed:.3g}; saving {1 - targeted / fixed:.1%} ({fixed / targeted:.2f}x fewer); "
+        f"wall {last_call(out)['total_s']:.1f} s"
+    )
 
 
 def main(argv=None) -> None:
@@ -150,8 +173,10 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--eps", type=float, default=0.005)
     args = parser.parse_args(argv)
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__} ({torch.get_num_threads()} "
-          f"threads), python {sys.version.split()[0]}")  # fmt: skip
+    print(
+        f"# {platform.processor() or platform.machine()}, torch {torch.__version__} ({torch.get_num_threads()} "
+        f"threads), python {sys.version.split()[0]}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         run_batch(64, n_episodes=1, steps_per_episode=10)  # the fused engine's one-off build

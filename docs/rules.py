@@ -45,7 +45,7 @@ def main() -> None:
     rows = {}
     for name, rule in RULES.items():
         folder = Path(args.out) / "_".join(f"{k}-{v}" for k, v in rule.items())
-        sweep(folder, temperature=TEMPERATURES, lr=LR, n_bandits=args.n_bandits, figures=False, **rule)
+        sweep(folder, temperature=TEMPERATURES, lr=LR, n_bandits=args.n_bandits, **rule)
         with open_study(folder) as study:
             rows[name] = study.rows()
     docs = Path(__file__).parent

@@ -48,7 +48,8 @@ def test_cli_passes_every_rule_option():
     ).scalars()  # fmt: skip
     for key in expected.keys() - VOLATILE:
         assert out[key] == expected[key], key
-    assert out["reward_model"] == "bernoulli" and out["betas"] == [0.8, 0.99] and out["baseline"] == "ema"
+    assert out["reward_model"] == "bernoulli" and (out["beta1"], out["beta2"]) == (0.8, 0.99)
+    assert out["baseline"] == "ema" and out["baseline_decay"] == 0.5
 
 
 def test_cli_passes_the_gaussian_model_the_dtype_and_centred_rmsprop():
@@ -120,7 +121,9 @@ BAD_RUN = [
     (["--device", "cuda:7"], "device"),
     (["--backend", "nope"], "backend must be"),
     (["--optimizer", "adam", "--momentum", "0.9"], "momentum is not an option of optimizer 'adam'"),
-    (["--baseline", "ema"], "--baseline ema needs --baseline-decay"),
+    (["--baseline", "ema"], "baseline_decay is required with baseline ema"),
+    (["--reward-sd", "2"], "reward_sd is not an option of model 'threshold'"),
+    (["--betas", "0.8,0.9", "--beta1", "0.7", "--optimizer", "adam"], "give --betas B1,B2 or --beta1/--beta2"),
     (["--reward-values", "0,1"], "reward_values must be (win, loss) with win > loss"),
     (["--win-prob", "0.5,1.5"], "win_prob must be probabilities in [0, 1]"),
     (["--nesterov"], "nesterov requires momentum > 0"),

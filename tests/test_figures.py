@@ -19,7 +19,7 @@ from batched_bandit.figures.columns import log_spaced  # noqa: E402
 from batched_bandit.figures.layout import MAX_LINES, choose  # noqa: E402
 from batched_bandit.figures.table import Table  # noqa: E402
 
-TINY = dict(n_episodes=2, steps_per_episode=10, n_bandits=40, seed=1, figures=False)
+TINY = dict(n_episodes=2, steps_per_episode=10, n_bandits=40, seed=1)
 GAPS = [(0.0, g) for g in (0.05, 0.1, 0.2, 0.4, 0.8)]
 
 
@@ -120,7 +120,7 @@ def test_eta_over_gap2_puts_every_gap_on_one_axes(tmp_path):
 def test_figures_stay_within_2400_pixels_and_say_what_they_leave_out(tmp_path):
     out = tmp_path / "big"
     sweep(out, temperature=np.geomspace(0.01, 100, 40), lr=[0.003, 0.01, 0.03], optimizer=["sgd", "adam", "rmsprop"],
-          n_episodes=2, steps_per_episode=5, n_bandits=16, backend="torch", figures=False)  # fmt: skip
+          n_episodes=2, steps_per_episode=5, n_bandits=16, backend="torch")  # fmt: skip
     paths = figures.plot_sweep(out)
     assert [p.name for p in paths] == ["success.png", "p_best.png", "learning_curves.png"]
     for path in paths:
@@ -154,8 +154,9 @@ def test_an_axis_held_at_one_value_is_named_with_the_values_left_out(tmp_path):
 
 def test_a_heat_map_when_two_axes_have_five_values_or_more(tmp_path):
     out = tmp_path / "grid"
-    result = sweep(out, **{**TINY, "figures": True}, temperature=np.geomspace(0.03, 3, 5), lr=np.geomspace(0.01, 1, 6))
-    assert [p.name for p in result.figures][-1] == figures.HEATMAP_FIGURE
+    sweep(out, **TINY, temperature=np.geomspace(0.03, 3, 5), lr=np.geomspace(0.01, 1, 6))
+    assert not list(out.glob("*.png"))  # a library call draws nothing
+    assert [p.name for p in figures.plot_sweep(out)][-1] == figures.HEATMAP_FIGURE
     table = Table.read(out)
     layout = heatmap.choose_axes(table, choose(table))
     assert (layout.x.name, layout.lines.name) == ("lr", "temperature")  # x has the most values
@@ -180,10 +181,11 @@ def test_log_scale_for_positive_log_spaced_values_only():
 
 def test_plot_redraws_the_sweeps_figures_byte_for_byte(tmp_path, capsys):
     out = tmp_path / "redraw"
-    result = sweep(out, **{**TINY, "figures": True}, temperature=[0.03, 0.1, 0.3, 1.0], lr=[0.01, 0.1])
-    before = {p.name: p.read_bytes() for p in result.figures}
-    assert set(before) == {"success.png", "p_best.png", "learning_curves.png"} and result.figures_skipped is None
-    for p in result.figures:
+    sweep(out, **TINY, temperature=[0.03, 0.1, 0.3, 1.0], lr=[0.01, 0.1])
+    drawn = figures.plot_sweep(out)
+    before = {p.name: p.read_bytes() for p in drawn}
+    assert set(before) == {"success.png", "p_best.png", "learning_curves.png"}
+    for p in drawn:
         p.unlink()
     assert main(["plot", str(out)]) == 0
     assert capsys.readouterr().out.split() == [str(out / name) for name in before]
@@ -257,10 +259,7 @@ def test_a_partial_study_is_drawn_and_says_so(tmp_path):
 
 def test_without_matplotlib_the_tables_are_written_and_figures_skipped(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    hint = r"figures skipped: matplotlib is not installed; to get figures: pip install 'batched_bandit\[plot\]'"
-    with pytest.warns(UserWarning, match=hint):
-        result = sweep(tmp_path / "py", temperature=[0.1, 1.0], n_episodes=3, steps_per_episode=30, n_bandits=60)
-    assert result.figures == [] and "pip install" in result.figures_skipped
+    sweep(tmp_path / "py", temperature=[0.1, 1.0], n_episodes=3, steps_per_episode=30, n_bandits=60)
     assert {p.name for p in (tmp_path / "py").iterdir()} == {"study.sqlite", "results.csv", "curves.csv", "meta.json"}
     args = ["sweep", "--out", str(tmp_path / "cli"), "--n-bandits", "20", "--episodes", "1", "--steps", "10"]
     assert main(args) == 0
@@ -275,8 +274,8 @@ def test_the_threshold_figure_shows_the_crossing_and_zooms_around_its_interval(t
     """A search crossing 0.9 at T = 0.162 (95% CI 0.155 .. 0.168): both panels mark the target and the
     estimate; the right panel shows the whole interval and the points around it, its curve running
     off both edges."""
-    from batched_bandit.figures import threshold as threshold_figure
-    from batched_bandit.study.threshold import Threshold
+    from batched_bandit.figures import search as threshold_figure
+    from batched_bandit.study.search import Threshold
 
     values = [0.02, 0.05, 0.1, 0.13, 0.15, 0.16, 0.165, 0.17, 0.2, 0.3, 0.5]
     rates = [0.40, 0.50, 0.70, 0.80, 0.86, 0.89, 0.905, 0.92, 0.95, 0.97, 0.98]

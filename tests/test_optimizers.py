@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from batched_bandit import optimizers
-from batched_bandit.policy import policy_gradient, probabilities
+from batched_bandit.policies.gradient import Choice, policy_gradient, softmax_terms
 from batched_bandit.reference import SoftmaxPolicy, make_optimizer
+from batched_bandit.schema import ROWS
 from batched_bandit.state import Hyper, Rule
 
 K, B, STEPS = 4, 8, 300
@@ -33,6 +34,18 @@ CASES = {
 }
 
 
+def hyper_of(**values) -> Hyper:
+    """A Hyper of the given per-bandit numbers, the rows the optimizers do not read at 0."""
+    some = next(iter(values.values()))
+    return Hyper(**{row: values.get(row, torch.zeros_like(some)) for row in ROWS})
+
+
+def gradient(w, inv_t, arm, advantage):
+    """The policy gradient for batch-first weights (B, K)."""
+    e, cdf = softmax_terms(w.T, inv_t)
+    return policy_gradient(Choice(arm, e, cdf[-1]), advantage, inv_t).T
+
+
 def torch_options(rule: Rule, values: dict) -> dict:
     v = {**DEFAULTS, **values}
     if rule.optimizer == "sgd":
@@ -56,13 +69,13 @@ def test_closed_form_steps_equal_torch_optim(case):
     arms = torch.randint(0, K, (STEPS, B), generator=gen)
     advantages = torch.randn(STEPS, B, generator=gen)
     column = lambda x: torch.full((B, 1), float(x))  # noqa: E731
-    hyper = Hyper(lr=lr[:, None], baseline_decay=column(0), **{k: column(v) for k, v in {**DEFAULTS, **values}.items()})
+    hyper = hyper_of(lr=lr[:, None], **{k: column(v) for k, v in {**DEFAULTS, **values}.items()})
     policies = [SoftmaxPolicy(K, float(temperature[i]), w0[i]) for i in range(B)]
     optims = [make_optimizer([p.weights], rule.optimizer, float(lr[i]), **torch_options(rule, values))
               for i, p in enumerate(policies)]  # fmt: skip
     w, state = w0.clone(), optimizers.initial_state(rule, w0)
     for t in range(STEPS):
-        grad = policy_gradient(probabilities(w, 1 / temperature), arms[t], advantages[t], 1 / temperature)
+        grad = gradient(w, 1 / temperature, arms[t], advantages[t])
         w, state = optimizers.step(rule, hyper, t, w, grad, state)
         for i, (policy, optim) in enumerate(zip(policies, optims)):
             policy.update(int(arms[t, i]), float(advantages[t, i]), optim)
@@ -75,9 +88,7 @@ def test_per_bandit_momentum_zero_is_plain_sgd_even_with_dampening():
     """torch keeps no buffer when momentum = 0; a batch mixing momentum 0 and 0.9 must match."""
     rule = Rule(momentum=True)
     column = lambda *x: torch.tensor(x)[:, None]  # noqa: E731
-    hyper = Hyper(lr=column(0.1, 0.1), momentum=column(0.0, 0.9), dampening=column(0.5, 0.5),
-                  weight_decay=column(0, 0), beta1=column(0, 0), beta2=column(0, 0), alpha=column(0, 0),
-                  eps=column(1, 1), baseline_decay=column(0, 0))  # fmt: skip
+    hyper = hyper_of(lr=column(0.1, 0.1), momentum=column(0.0, 0.9), dampening=column(0.5, 0.5), eps=column(1, 1))
     w, state = torch.zeros(2, 3), optimizers.initial_state(rule, torch.zeros(2, 3))
     grads = [torch.tensor([[1.0, -2.0, 1.0]] * 2), torch.tensor([[0.5, 0.5, -1.0]] * 2)]
     for t, g in enumerate(grads):
@@ -91,8 +102,7 @@ def test_centred_rmsprop_clamps_a_variance_rounded_below_zero():
     -7.5e-9 at step 23, where sqrt would give NaN weights: the closed form takes sqrt(max(., 0))."""
     rule = Rule(optimizer="rmsprop", centered=True)
     column = lambda x: torch.tensor([[float(x)]])  # noqa: E731
-    hyper = Hyper(**{k: column(v) for k, v in {**DEFAULTS, "alpha": 0.5}.items()}, lr=column(0.01),
-                  baseline_decay=column(0))  # fmt: skip
+    hyper = hyper_of(**{k: column(v) for k, v in {**DEFAULTS, "alpha": 0.5}.items()}, lr=column(0.01))
     w, state = torch.zeros(1, 3), optimizers.initial_state(rule, torch.zeros(1, 3))
     variances = []
     for t in range(30):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from batched_bandit.policy import policy_gradient, probabilities, sample_arm, sgd_step, softmax_terms
+from batched_bandit.policies.gradient import Choice, policy_gradient, probabilities, sample_arm, softmax_terms
 from batched_bandit.reference import SoftmaxPolicy
 from batched_bandit.stats import chi_square_sf
 
@@ -18,6 +18,12 @@ def autograd_step(w, temperature, arm, reward, lr):
     return policy.weights.detach()
 
 
+def sgd_step(w, inv_t, arm, reward, lr):
+    """The seed's closed-form step for batch-first weights (B, K): w + (lr r / T) (onehot - p)."""
+    e, cdf = softmax_terms(w.T, inv_t)
+    return (w.T - lr * policy_gradient(Choice(arm, e, cdf[-1]), reward, inv_t)).T
+
+
 def test_closed_form_step_equals_autograd_and_sgd():
     gen = torch.Generator().manual_seed(0)
     n, k = 500, 6
@@ -27,7 +33,7 @@ def test_closed_form_step_equals_autograd_and_sgd():
     arm = torch.randint(0, k, (n,), generator=gen)
     reward = torch.randint(0, 2, (n,), generator=gen).float() * 2 - 1
     inv_t = 1 / temperature
-    new = sgd_step(w, probabilities(w, inv_t), arm, reward, inv_t, lr)
+    new = sgd_step(w, inv_t, arm, reward, lr)
     expected = torch.stack(
         [autograd_step(w[i], float(temperature[i]), int(arm[i]), float(reward[i]), float(lr[i])) for i in range(n)]
     )
@@ -47,7 +53,7 @@ def test_trajectories_with_forced_draws_match_autograd(temperature, lr):
     inv_t, lr_t = torch.tensor([1 / temperature]), torch.tensor([lr])
     for arm, reward in zip(arms, rewards):
         policy.update(int(arm), int(reward), optimizer)
-        w = sgd_step(w, probabilities(w, inv_t), torch.tensor([arm]), torch.tensor([float(reward)]), inv_t, lr_t)
+        w = sgd_step(w, inv_t, torch.tensor([arm]), torch.tensor([float(reward)]), lr_t)
         torch.testing.assert_close(w[0], policy.weights.detach(), rtol=1e-4, atol=1e-5)
 
 
@@ -55,11 +61,11 @@ def test_softmax_terms_by_hand():
     """e = exp(w / T - max(w / T)) and its running sums, written out."""
     w = torch.tensor([[0.0, 1.0, 2.0], [5.0, 5.0, -1e4]])
     inv_t = torch.tensor([1.0, 0.5])
-    e, cdf = softmax_terms(w, inv_t)
+    e, cdf = softmax_terms(w.T, inv_t)  # arm axis first
     a, b = math.exp(-2), math.exp(-1)
-    torch.testing.assert_close(e, torch.tensor([[a, b, 1.0], [1.0, 1.0, 0.0]]))
-    torch.testing.assert_close(cdf, torch.tensor([[a, a + b, a + b + 1], [1.0, 2.0, 2.0]]))
-    torch.testing.assert_close(probabilities(w, inv_t)[1], torch.tensor([0.5, 0.5, 0.0]))
+    torch.testing.assert_close(e.T, torch.tensor([[a, b, 1.0], [1.0, 1.0, 0.0]]))
+    torch.testing.assert_close(cdf.T, torch.tensor([[a, a + b, a + b + 1], [1.0, 2.0, 2.0]]))
+    torch.testing.assert_close(probabilities(w.T, inv_t)[:, 1], torch.tensor([0.5, 0.5, 0.0]))
 
 
 def test_policy_gradient_equals_autograd_with_a_baseline():
@@ -73,23 +79,24 @@ def test_policy_gradient_equals_autograd_with_a_baseline():
     leaf = w.clone().requires_grad_()
     loss = -(torch.log_softmax(leaf / temperature[:, None], dim=1)[torch.arange(n), arm] * advantage).sum()
     loss.backward()
-    got = policy_gradient(probabilities(w, 1 / temperature), arm, advantage, 1 / temperature)
+    e, cdf = softmax_terms(w.T, 1 / temperature)
+    got = policy_gradient(Choice(arm, e, cdf[-1]), advantage, 1 / temperature).T
     torch.testing.assert_close(got, leaf.grad, rtol=1e-10, atol=1e-12)
 
 
 def test_sample_arm_inverse_cdf_boundaries():
-    cdf = torch.tensor([[1.0, 1.0, 3.0, 4.0]]).expand(6, 4)  # probs 1/4, 0, 1/2, 1/4
+    cdf = torch.tensor([[1.0], [1.0], [3.0], [4.0]]).expand(4, 6)  # (K, B): probs 1/4, 0, 1/2, 1/4
     u = torch.tensor([0.0, 0.2499, 0.25, 0.7499, 0.75, 1 - 2**-24])
     assert sample_arm(cdf, u).tolist() == [0, 0, 2, 2, 3, 3]
     # an arm of probability zero at the end is never drawn, even at u -> 1
-    assert sample_arm(torch.tensor([[0.5, 1.0, 1.0]]), torch.tensor([1 - 2**-24])).tolist() == [1]
+    assert sample_arm(torch.tensor([[0.5], [1.0], [1.0]]), torch.tensor([1 - 2**-24])).tolist() == [1]
 
 
 def test_sample_arm_frequencies_follow_probabilities():
     probs = torch.tensor([0.1, 0.2, 0.3, 0.4])
     n = 100_000
     u = torch.rand(n, generator=torch.Generator().manual_seed(3))
-    arm = sample_arm(torch.cumsum(probs, 0).expand(n, 4), u)
+    arm = sample_arm(torch.cumsum(probs, 0)[:, None].expand(4, n), u)
     counts = torch.bincount(arm, minlength=4).double()
     stat = float(((counts - n * probs) ** 2 / (n * probs)).sum())
     assert chi_square_sf(stat, 3) > 0.01

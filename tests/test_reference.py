@@ -179,7 +179,7 @@ def _reference_on_engine_stream(args):
     verdicts = []
     for i in ids:
         u = step_uniforms(77, torch.tensor([i]), 0, n_steps)[:, :, 0]  # (t, 2): arm, reward
-        param, win, loss = batch.arm_param[i].float(), float(batch.win[i]), float(batch.loss[i])
+        param, win, loss = batch.arm_param[i].float(), float(batch.hyper.win[i]), float(batch.hyper.loss[i])
 
         def draw(t, probs, u=u, param=param, win=win, loss=loss):
             cdf = torch.cumsum(probs, 0)

@@ -96,9 +96,9 @@ def stream_draw(options: dict, i: int):
         cdf = torch.cumsum(probs, 0)
         arm = int((cdf[:-1] <= u_arm * cdf[-1]).sum())
         if gaussian:
-            reward = param[arm] + b.reward_sd[i].float() * u_reward
+            reward = param[arm] + b.hyper.reward_sd[i].float() * u_reward
         else:
-            reward = b.win[i].float() if u_reward < param[arm] else b.loss[i].float()
+            reward = b.hyper.win[i].float() if u_reward < param[arm] else b.hyper.loss[i].float()
         return arm, float(reward)
 
     return draw

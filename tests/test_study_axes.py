@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from batched_bandit import Setting, grid
-from batched_bandit.study.axes import _grid, batch_key, columns
+from batched_bandit.study.axes import batch_key, columns, grid_and_columns
 from batched_bandit.study.problems import normal_arms
 
 
@@ -45,7 +45,7 @@ def test_grid_takes_numbers_arrays_and_tensors():
 def test_axes_are_crossed_only_where_they_apply():
     """momentum is an sgd/rmsprop option, betas adam's, the decay the EMA baseline's: an axis is not
     crossed with settings it does not apply to, and their column stays empty."""
-    settings, given = _grid(
+    settings, given = grid_and_columns(
         optimizer=["sgd", "adam", "rmsprop"], momentum=[0.0, 0.9], beta1=[0.8, 0.9], alpha=[0.9, 0.99],
         baseline=["none", "ema"], baseline_decay=[0.5, 0.9], temperature=1.0,
     )  # fmt: skip
@@ -58,8 +58,10 @@ def test_axes_are_crossed_only_where_they_apply():
     assert columns(given)[:5] == ["temperature", "lr", "arms", "n_episodes", "steps_per_episode"]
     assert set(columns(given)) >= {"optimizer", "momentum", "beta1", "alpha", "baseline", "baseline_decay"}
     adam = next(s for s in settings if s.optimizer == "adam" and s.baseline == "ema")
-    assert adam.options() == {"arms": adam.arms, "optimizer": "adam", "lr": 0.01, "temperature": 1.0,
-                              "betas": (adam.beta1, 0.999), "baseline": ("ema", adam.baseline_decay)}  # fmt: skip
+    assert adam.options() == {
+        "arms": adam.arms, "optimizer": "adam", "lr": 0.01, "temperature": 1.0, "beta1": adam.beta1, "baseline": "ema",
+        "baseline_decay": adam.baseline_decay,
+    }  # fmt: skip
 
 
 def test_settings_share_a_batch_only_with_the_same_rule_and_shape():
@@ -95,12 +97,12 @@ BAD_GRID = [
     (dict(arms=torch.zeros(2, 2, 2)), r"arms: each arm vector must be one-dimensional"),
     (dict(arms=(0.1, 0.2), means=(0.1, 0.2)), "give one reward model axis"),
     (dict(optimizer=["sgd", "lion"]), "optimizer must be one of 'sgd', 'adam', 'rmsprop', got 'lion'"),
-    (dict(momentum=[0.5, 1.0]), r"momentum must be in \[0, 1\), got 1.0 \(in the setting"),
+    (dict(momentum=[0.5, 1.0]), r"momentum must be in \[0, 1\), got 1.0 \(axis entry 1\)"),
     (dict(baseline="ema"), 'baseline "ema" needs a baseline_decay axis'),
     (dict(nesterov=True), r"nesterov requires momentum > 0 .* \(in the setting"),
     (dict(win_prob=[(0.5, 1.5)]), "win_prob must be probabilities in"),
     (dict(temperature_=1.0), "unknown sweep axis 'temperature_'"),
-    (dict(betas=[(0.9, 0.99), (0.8, 0.99)]), "betas must be one pair"),
+    (dict(betas=[(0.9, 0.99), (0.8, 0.99)]), "betas must be a pair .* to sweep them, give beta1 and beta2 as axes"),
 ]
 
 

@@ -15,7 +15,7 @@ distributed = pytest.importorskip("distributed")
 
 EXPORTS = ("results.csv", "curves.csv")
 AXES = dict(temperature=[0.1, 1.0, 10.0], lr=[0.01, 0.1], arms=[(0.2, 0.0, -1.0), normal_arms(4, 0.0, 0.5)],
-            n_bandits=200, block_bandits=50, n_episodes=2, steps_per_episode=40, seed=3, figures=False)  # fmt: skip
+            n_bandits=200, block_bandits=50, n_episodes=2, steps_per_episode=40, seed=3)  # fmt: skip
 
 
 def exports(folder):
@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_sweep_is_survived(client, in_process, tmp_path):
 
 def test_precision_counts_are_the_same_on_a_cluster(client, tmp_path):
     axes = dict(temperature=[0.01, 1.0], n_episodes=2, steps_per_episode=100, n_bandits=100, block_bandits=100,
-                precision=0.04, max_bandits=2000, figures=False)  # fmt: skip
+                precision=0.04, max_bandits=2000)  # fmt: skip
     local = sweep(tmp_path / "local", **axes)
     remote = sweep(tmp_path / "dask", **axes, client=client)
     assert [r["n"] for r in local.rows] == [r["n"] for r in remote.rows] and local.rows[0]["n"] > local.rows[1]["n"]

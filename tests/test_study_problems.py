@@ -45,9 +45,14 @@ def test_gaps_put_one_best_arm_at_a_uniform_position():
 def test_text_forms_round_trip_and_bad_ones_are_refused():
     for dist in (normal_arms(4), uniform_arms(3, 0.1, 0.9), gap_arms(6, 0.05, 0.5), gap_arms(2, 0.1, 0.2, -1.0)):
         assert RandomArms.parse(str(dist)) == dist
-    for text, message in (("normal:4:0", "random arms must be"), ("cauchy:4:0:1", "random arms must be"),
-                          ("normal:1:0:1", "K must be an integer >= 2"), ("uniform:3:1:0", "LOW must be <= HIGH"),
-                          ("gaps:3:0:1", "gaps must be > 0"), ("normal:4:0:-1", "the sd must be >= 0")):  # fmt: skip
+    for text, message in (
+        ("normal:4:0", "random arms must be"),
+        ("cauchy:4:0:1", "random arms must be"),
+        ("normal:1:0:1", "K must be an integer >= 2"),
+        ("uniform:3:1:0", "LOW must be <= HIGH"),
+        ("gaps:3:0:1", "gaps must be > 0"),
+        ("normal:4:0:-1", "the sd must be >= 0"),
+    ):
         with pytest.raises(ValueError, match=message):
             RandomArms.parse(text)
 
@@ -56,8 +61,7 @@ def test_random_problems_are_the_same_whatever_the_blocks(tmp_path):
     """A setting's bandits get the same problems, so the same verdicts, in any blocks, fused or
     not, and exactly run_batch's verdicts for those problems."""
     dist = normal_arms(4, 0.0, 0.5)
-    common = dict(arms=[dist], temperature=[0.3, 3.0], n_bandits=120, n_episodes=2, steps_per_episode=40, seed=5,
-                  figures=False)  # fmt: skip
+    common = dict(arms=[dist], temperature=[0.3, 3.0], n_bandits=120, n_episodes=2, steps_per_episode=40, seed=5)
     sweep(tmp_path / "one", **common, block_bandits=120)
     sweep(tmp_path / "many", **common, block_bandits=25, executor=InProcess(fuse_elements=1))
     problems = dist.draw("threshold", 5, torch.arange(120))

@@ -95,7 +95,7 @@ def test_an_older_format_gives_a_clear_message(tmp_path):
     (old / "spec.json").write_text(json.dumps({"format": "batched_bandit.sweep/1"}))
     (old / "results.csv").write_text("setting\n")
     with pytest.raises(ValueError, match=r"older version of batched_bandit \(format batched_bandit.sweep/1: CSV"):
-        sweep(old, temperature=1.0, n_bandits=10, n_episodes=1, steps_per_episode=5, figures=False)
+        sweep(old, temperature=1.0, n_bandits=10, n_episodes=1, steps_per_episode=5)
 
 
 def test_a_store_killed_while_being_created_starts_again(tmp_path):

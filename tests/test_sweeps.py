@@ -20,12 +20,11 @@ from batched_bandit import run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.cli.args import parse_axis
 from batched_bandit.stats import wilson_interval
-from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts
-from batched_bandit.study import open as open_study
+from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts, open_study
 from batched_bandit.study.store import FILE
 from batched_bandit.study.tables import CURVE_COLUMNS, RESULT_COLUMNS
 
-SMALL = dict(n_episodes=2, steps_per_episode=50, n_bandits=150, figures=False)
+SMALL = dict(n_episodes=2, steps_per_episode=50, n_bandits=150)
 EXPORTS = ("results.csv", "curves.csv")
 
 
@@ -214,7 +213,7 @@ def kill_script(folder, fuse):
     return (
         "from batched_bandit import sweep\nfrom batched_bandit.study import InProcess\n"
         f"sweep({str(folder)!r}, temperature=[0.05, 0.3, 2.0, 20.0], lr=[0.02, 0.2], n_bandits=400, block_bandits=50,"
-        f" n_episodes=2, steps_per_episode=100, seed=2, backend='torch', figures=False,"
+        f" n_episodes=2, steps_per_episode=100, seed=2, backend='torch',"
         f" executor=InProcess(fuse_elements={fuse}))\n"
     )
 
@@ -263,7 +262,7 @@ def test_precision_gives_each_setting_the_bandits_it_needs(tmp_path):
     """Every setting reaches the half-width or max_bandits; a setting near 50% gets more bandits
     than one near 99%; the counts do not depend on order or interruption."""
     axes = dict(temperature=[0.01, 0.05, 1.0], n_episodes=2, steps_per_episode=100, n_bandits=100, block_bandits=100,
-                precision=0.03, max_bandits=3000, figures=False)  # fmt: skip
+                precision=0.03, max_bandits=3000)  # fmt: skip
     result = sweep(tmp_path / "a", **axes)
     rows = {r["temperature"]: r for r in result.rows}
     for r in result.rows:
@@ -306,7 +305,6 @@ BAD_SWEEP = [
     (dict(dtype=torch.float16), ValueError, "dtype must be torch.float32 or torch.float64"),
     (dict(block_bandits=0), ValueError, "block_bandits must be an integer >= 1"),
     (dict(precision=0.7), ValueError, r"precision must be in \(0, 0.5\]"),
-    (dict(figures="yes"), TypeError, "figures must be True or False"),
     (dict(temperature=[1.0, 1e-40]), ValueError, "temperature = 1e-40 underflows in float32"),
     (dict(arms=[tuple(range(65))], backend="cpu"), ValueError, "at most 64 arms"),
     (dict(client=object(), executor=InProcess()), ValueError, "give client= .* or executor=, not both"),
@@ -359,7 +357,7 @@ def test_parse_axis():
 
 
 def test_cli_sweep_reward_values_is_an_axis(tmp_path, capsys):
-    common = dict(n_bandits=20, n_episodes=1, steps_per_episode=20, figures=False, backend="torch")
+    common = dict(n_bandits=20, n_episodes=1, steps_per_episode=20, backend="torch")
     assert main(["sweep", "--out", str(tmp_path / "cli"), "--reward-values", "1,0", "--reward-values", "2,-1",
                  "--n-bandits", "20", "--episodes", "1", "--steps", "20", "--no-figures", "--no-progress",
                  "--backend", "torch"]) in (0, None)  # fmt: skip
@@ -384,7 +382,7 @@ def test_cli_sweep_equals_python_sweep(tmp_path):
     sweep(
         tmp_path / "py", temperature=np.geomspace(0.1, 10, 3), lr=[0.01, 0.1],
         arms=[(0.2, 0, -1), normal_arms(4, 0, 0.5)], optimizer=["sgd", "adam"], beta2=0.99, n_episodes=2,
-        steps_per_episode=30, n_bandits=60, seed=4, figures=False,
+        steps_per_episode=30, n_bandits=60, seed=4,
         block_bandits=25, backend="torch",
     )  # fmt: skip
     assert exports(tmp_path / "cli") == exports(tmp_path / "py")
@@ -402,7 +400,7 @@ def test_cli_sweep_equals_python_sweep(tmp_path):
         (["--arms", "1"], "arms must have at least 2 arms"),
         (["--arms", "normal:4:0"], "random arms must be normal:K:MEAN:SD"),
         (["--optimizer", "sgd,lion"], "optimizer must be one of"),
-        (["--nesterov", "maybe"], "--nesterov: expected a comma list of true, false"),
+        (["--nesterov", "maybe"], "--nesterov: expected true or false, got 'maybe'"),
         (["--precision", "0"], "precision must be in (0, 0.5]"),
         (["--n-bandits", "0"], "n_bandits must be an integer >= 1"),
         (["--device", "tpu"], "device must be"),

@@ -4,38 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..state import BASELINES, OPTIMIZERS
-from .args import Once, count, number, number_list, number_pair, parse_axis
+from .args import Once, count, number
+from .flags import AXIS, add_option_flags, given_axes, numeric_axes
 from .run import DTYPES, add_run_options
-
-AXIS = "comma list, or range start:stop:num (start:stop:num:log for log spacing)"
-RANDOM = "or random problems normal:K:MEAN:SD, uniform:K:LOW:HIGH, gaps:K:LOW:HIGH[:BEST]"
-# numeric axes: flag -> (axis, help)
-NUMBER_AXES = {
-    "--temperature": ("temperature", "temperatures T > 0 (default 10)"),
-    "--lr": ("lr", "learning rates > 0 (default 0.01)"),
-    "--reward-sd": ("reward_sd", "means arms: sd of the rewards (default 1)"),
-    "--momentum": ("momentum", "sgd, rmsprop: momentum in [0, 1) (default 0)"),
-    "--dampening": ("dampening", "sgd: dampening in [0, 1] (default 0)"),
-    "--weight-decay": ("weight_decay", "L2 weight decay >= 0 (default 0)"),
-    "--beta1": ("beta1", "adam: beta1 in [0, 1) (default 0.9)"),
-    "--beta2": ("beta2", "adam: beta2 in [0, 1) (default 0.999)"),
-    "--eps": ("eps", "adam, rmsprop: eps > 0 (default 1e-8)"),
-    "--alpha": ("alpha", "rmsprop: smoothing in [0, 1) (default 0.99)"),
-    "--baseline-decay": ("baseline_decay", "ema baseline: decay in [0, 1)"),
-    "--init-weights": ("init_weights", "initial weight of every arm (default 0)"),
-    "--episodes": ("n_episodes", "episodes (default 50)"),
-    "--steps": ("steps_per_episode", "steps per episode (default 1000)"),
-}
-COUNTS = ("n_episodes", "steps_per_episode")
-CHOICE_AXES = {"--optimizer": ("optimizer", OPTIMIZERS), "--baseline": ("baseline", BASELINES)}
-BOOL_AXES = {"--nesterov": "nesterov", "--centered": "centered"}
-MODEL_AXES = {"--arms": "arms", "--win-prob": "win_prob", "--means": "means"}
-MODEL_HELP = {
-    "arms": "threshold values per arm, the lowest best (default 0.2,0,-0.2,-1)",
-    "win_prob": "Bernoulli arms: P(win) per arm",
-    "means": "Gaussian arms: mean reward per arm",
-}
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -48,20 +19,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "interrupted sweep.",
     )
     parser.add_argument("--out", action=Once, required=True, help="study folder (an interrupted sweep continues)")
-    axes = parser.add_argument_group("axes (each a single value or several)")
-    for flag, name in MODEL_AXES.items():
-        axes.add_argument(
-            flag, action="append", default=None, dest=name, metavar="VALUES",
-            help=f"{MODEL_HELP[name]}, comma-separated, {RANDOM}; repeat for several",
-        )  # fmt: skip
-    axes.add_argument("--reward-values", type=number_pair("--reward-values"), action="append", default=None,
-                      metavar="WIN,LOSS", help="binary rewards (default 1,-1); repeat for several")  # fmt: skip
-    for flag, (name, text) in NUMBER_AXES.items():
-        axes.add_argument(flag, action=Once, dest=name, metavar="AXIS", help=f"{text}; {AXIS}")
-    for flag, (name, choices) in CHOICE_AXES.items():
-        axes.add_argument(flag, action=Once, dest=name, metavar="LIST", help=f"comma list of {', '.join(choices)}")
-    for flag, name in BOOL_AXES.items():
-        axes.add_argument(flag, action=Once, dest=name, metavar="LIST", help="comma list of true, false")
+    add_option_flags(parser, "axis")
     parser.add_argument(
         "--log", nargs="+", default=(), metavar="AXIS",
         help="log-space the ranges of these axes (same as writing start:stop:num:log)",
@@ -86,47 +44,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def axes_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
     """The sweep's axes from the command line (those not given keep sweep's defaults)."""
-    names = {name for name, _ in NUMBER_AXES.values()}
-    unknown = set(args.log) - names - {"episodes", "steps"}
+    numeric = numeric_axes()
+    unknown = set(args.log) - set(numeric) - set(numeric.values())
     if unknown:
-        parser.error(f"--log: unknown axis {sorted(unknown)[0]!r}; numeric axes are {', '.join(sorted(names))}")
-    axes = {}
-    for flag, (name, _) in NUMBER_AXES.items():
-        text = getattr(args, name)
-        if text is None:
-            continue
-        if name in args.log or flag.lstrip("-") in args.log:
-            text = text if text.endswith(":log") or ":" not in text else f"{text}:log"
-        axes[name] = parse_axis(flag, text, integer=name in COUNTS)
-    for name, _ in CHOICE_AXES.values():
-        if getattr(args, name) is not None:
-            axes[name] = getattr(args, name).split(",")
-    for flag, name in BOOL_AXES.items():
-        if getattr(args, name) is not None:
-            axes[name] = [_bool(flag, v) for v in getattr(args, name).split(",")]
-    for flag, name in MODEL_AXES.items():
-        if getattr(args, name) is not None:
-            axes[name] = [_vector(flag, v) for v in getattr(args, name)]
-    if args.reward_values is not None:
-        axes["reward_values"] = args.reward_values
-    return axes
-
-
-def _bool(flag: str, text: str) -> bool:
-    if text.lower() not in ("true", "false"):
-        raise ValueError(f"{flag}: expected a comma list of true, false, got {text!r}")
-    return text.lower() == "true"
-
-
-def _vector(flag: str, text: str):
-    from ..study import RandomArms
-
-    if text.split(":")[0] in ("normal", "uniform", "gaps"):
-        return RandomArms.parse(text)
-    try:
-        return number_list(text)
-    except argparse.ArgumentTypeError as err:
-        raise ValueError(f"{flag}: {err}, {RANDOM}") from None
+        parser.error(f"--log: unknown axis {sorted(unknown)[0]!r}; numeric axes are {', '.join(sorted(numeric))}")
+    return given_axes(args, tuple(args.log))
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
@@ -142,7 +64,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         result = sweep(
             args.out, n_bandits=args.n_bandits, seed=args.seed, device=args.device, backend=args.backend,
             dtype=DTYPES[args.dtype], block_bandits=args.block_bandits, precision=args.precision,
-            max_bandits=args.max_bandits, client=client, figures=args.figures, progress=args.progress,
+            max_bandits=args.max_bandits, client=client, progress=args.progress,
             command=["batched-bandit", *argv], **axes,
         )  # fmt: skip
     finally:
@@ -152,4 +74,19 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
             if cluster is not None:
                 cluster.close()
     print(result.summary())
+    if args.figures:
+        draw_figures(args.out)
     return 0
+
+
+def draw_figures(out) -> None:
+    """The study's figures, drawn after its tables; a warning (not an error) without matplotlib."""
+    import warnings
+
+    from ..figures import plot_sweep, unavailable_reason
+
+    missing = unavailable_reason()
+    if missing is not None:
+        warnings.warn(f"figures skipped: {missing}", stacklevel=2)
+        return
+    print("figures: " + ", ".join(path.name for path in plot_sweep(out)))

@@ -7,9 +7,9 @@
  * stream of rng.py, computed a pair of steps ahead so that its latency overlaps the steps.
  *
  * One source, one rule per build. engines/cpu_engine.py compiles this file once per learning rule
- * (state.Rule) with -D flags (BB_OPTIMIZER, BB_MOMENTUM, BB_NESTEROV, BB_CENTERED,
- * BB_WEIGHT_DECAY, BB_BASELINE, BB_GAUSSIAN; all 0 = the seed's rule), so each rule's loop
- * carries only its own work. The step is torch_engine.simulate's, operation for operation and in
+ * (state.Rule), with a generated header that selects the rule's code (the seed's rule: sgd, no
+ * momentum, no weight decay, no baseline, binary rewards), so each rule's loop carries only its
+ * own work. The step is torch_engine.simulate's, operation for operation and in
  * its order (float32, no contraction: -ffp-contract=off; fused only where torch fuses: lerp):
  *   arm draw (inverse CDF) -> reward (binary: u < q ? win : loss; Gaussian: mean + sd * z) ->
  *   per-arm sums and pulls -> baseline (mean or EMA) -> gradient of the policy-gradient loss
@@ -54,31 +54,22 @@
 #endif
 
 /* ---------------------------------------------------------------- the rule (compile time) */
-#ifndef BB_OPTIMIZER
-#define BB_OPTIMIZER 0 /* 0 sgd, 1 adam, 2 rmsprop */
+/* engines/cpu_engine.py force-includes a header generated from schema.py: the rule's choices
+ * (BB_OPTIMIZER, BB_BASELINE, BB_REWARDS and their values BB_OPTIMIZER_SGD..., the flags
+ * BB_MOMENTUM, BB_NESTEROV, BB_CENTERED, BB_WEIGHT_DECAY), the rows of the per-bandit number
+ * tables (ROW_lr, ROW64_beta1...) and the bb_batch struct, in the order the Python side fills them. */
+#ifndef BB_GENERATED
+#error "cpu_kernel.c is compiled by engines/cpu_engine.py, which generates its header from schema.py"
 #endif
-#ifndef BB_MOMENTUM
-#define BB_MOMENTUM 0 /* sgd, rmsprop: keep a momentum buffer */
+#define SEED_RULE (BB_OPTIMIZER == BB_OPTIMIZER_SGD && !BB_MOMENTUM && !BB_WEIGHT_DECAY && \
+                   BB_BASELINE == BB_BASELINE_NONE && BB_REWARDS == BB_REWARDS_BINARY)
+#define GAUSSIAN (BB_REWARDS == BB_REWARDS_GAUSSIAN)
+#if BB_OPTIMIZER != BB_OPTIMIZER_SGD && BB_OPTIMIZER != BB_OPTIMIZER_ADAM && BB_OPTIMIZER != BB_OPTIMIZER_RMSPROP
+#error "unknown optimizer"
 #endif
-#ifndef BB_NESTEROV
-#define BB_NESTEROV 0
+#if BB_BASELINE != BB_BASELINE_NONE && BB_BASELINE != BB_BASELINE_MEAN && BB_BASELINE != BB_BASELINE_EMA
+#error "unknown baseline"
 #endif
-#ifndef BB_CENTERED
-#define BB_CENTERED 0
-#endif
-#ifndef BB_WEIGHT_DECAY
-#define BB_WEIGHT_DECAY 0
-#endif
-#ifndef BB_BASELINE
-#define BB_BASELINE 0 /* 0 none, 1 mean of all rewards so far, 2 exponential moving average */
-#endif
-#ifndef BB_GAUSSIAN
-#define BB_GAUSSIAN 0 /* rewards: 0 binary (win / loss), 1 Gaussian */
-#endif
-#define SGD 0
-#define ADAM 1
-#define RMSPROP 2
-#define SEED_RULE (BB_OPTIMIZER == SGD && !BB_MOMENTUM && !BB_WEIGHT_DECAY && BB_BASELINE == 0 && !BB_GAUSSIAN)
 
 #if defined(__AVX512F__)
 #define LANES 16 /* bandits per block: one 512-bit vector of floats */
@@ -393,18 +384,10 @@ INLINE void lerp_setup(vf weight, vf *coeff, vm *small) {
 }
 INLINE vf lerp(vf a, vf b, vf coeff, vm small) { return vfma(coeff, b - a, select_f(small, a, b)); }
 
-typedef struct {
-    const float *arm_param, *arm_gap, *init_weights;                      /* (n, K) */
-    const float *inv_t, *lr, *win, *loss, *reward_sd;                     /* (n,) */
-    const float *momentum, *weight_decay, *beta2, *alpha, *eps, *baseline_decay;
-    /* 1 - x of some of them, computed in double and rounded once (as torch.optim from Python floats) */
-    const float *one_minus_dampening, *one_minus_beta1, *one_minus_beta2, *one_minus_alpha, *one_minus_decay;
-    const double *beta1_f64, *beta2_f64; /* Adam's bias corrections are computed from these */
-    const int64_t *bandit_ids, *best_arm;
-    float *weights, *episode_rewards, *episode_p_best, *episode_regret; /* outputs, batch first */
-    int64_t *progress;                                                   /* bandit-steps done */
-    const int32_t *cancel;                                               /* nonzero: stop */
-} bb_batch;
+/* A batch's arrays (bb_batch, generated: see the top): rows (R, n) float and rows64 (R64, n) double
+ * of per-bandit numbers, one row per name; these reach row ``name`` of bandit lo. */
+#define ROW(name) (a->rows + (int64_t)ROW_##name * a->stride)
+#define ROW64(name) (a->rows64 + (int64_t)ROW64_##name * a->stride)
 
 INLINE vf load_lanes(const float *p, int used) {
     vf v;
@@ -423,27 +406,27 @@ INLINE vf load_arm(const float *p, int K, int k, int used) {
 }
 
 INLINE void lanes_init(lanes_t *p, const bb_batch *a, int64_t lo, int used) {
-    p->inv_t = load_lanes(a->inv_t + lo, used);
-    p->lr = load_lanes(a->lr + lo, used);
+    p->inv_t = load_lanes(ROW(inv_temperature) + lo, used);
+    p->lr = load_lanes(ROW(lr) + lo, used);
     p->lr_inv_t = p->lr * p->inv_t;
-    p->win = load_lanes(a->win + lo, used);
-    p->loss = load_lanes(a->loss + lo, used);
-    p->sd = load_lanes(a->reward_sd + lo, used);
-    p->momentum = load_lanes(a->momentum + lo, used);
-    vf damp_complement = load_lanes(a->one_minus_dampening + lo, used);
+    p->win = load_lanes(ROW(win) + lo, used);
+    p->loss = load_lanes(ROW(loss) + lo, used);
+    p->sd = load_lanes(ROW(reward_sd) + lo, used);
+    p->momentum = load_lanes(ROW(momentum) + lo, used);
+    vf damp_complement = load_lanes(ROW(one_minus_dampening) + lo, used);
     p->damp_factor = select_f(ne(p->momentum, splat(0.0f)), damp_complement, splat(1.0f)); /* torch: no buffer at 0 */
-    p->weight_decay = load_lanes(a->weight_decay + lo, used);
-    p->eps = load_lanes(a->eps + lo, used);
-    lerp_setup(load_lanes(a->one_minus_beta1 + lo, used), &p->b1_coeff, &p->b1_small);
-    p->b2 = load_lanes(a->beta2 + lo, used);
-    p->one_minus_b2 = load_lanes(a->one_minus_beta2 + lo, used);
-    p->beta1 = load_lanes_f64(a->beta1_f64 + lo, used);
-    p->beta2 = load_lanes_f64(a->beta2_f64 + lo, used);
-    p->alpha = load_lanes(a->alpha + lo, used);
-    p->one_minus_alpha = load_lanes(a->one_minus_alpha + lo, used);
+    p->weight_decay = load_lanes(ROW(weight_decay) + lo, used);
+    p->eps = load_lanes(ROW(eps) + lo, used);
+    lerp_setup(load_lanes(ROW(one_minus_beta1) + lo, used), &p->b1_coeff, &p->b1_small);
+    p->b2 = load_lanes(ROW(beta2) + lo, used);
+    p->one_minus_b2 = load_lanes(ROW(one_minus_beta2) + lo, used);
+    p->beta1 = load_lanes_f64(ROW64(beta1) + lo, used);
+    p->beta2 = load_lanes_f64(ROW64(beta2) + lo, used);
+    p->alpha = load_lanes(ROW(alpha) + lo, used);
+    p->one_minus_alpha = load_lanes(ROW(one_minus_alpha) + lo, used);
     lerp_setup(p->one_minus_alpha, &p->ga_coeff, &p->ga_small);
-    p->decay = load_lanes(a->baseline_decay + lo, used);
-    p->one_minus_decay = load_lanes(a->one_minus_decay + lo, used);
+    p->decay = load_lanes(ROW(baseline_decay) + lo, used);
+    p->one_minus_decay = load_lanes(ROW(one_minus_baseline_decay) + lo, used);
 }
 
 /* Adam's bias corrections for step t: 1 - beta1^(t+1) and sqrt(1 - beta2^(t+1)), in double from
@@ -462,13 +445,13 @@ INLINE void adam_corrections(const lanes_t *p, running_t *r) {
 
 /* The reward baseline after the reward of step t; returns the advantage r - b. */
 INLINE vf advantage(const lanes_t *p, running_t *r, vf reward, uint64_t t) {
-#if BB_BASELINE == 1
+#if BB_BASELINE == BB_BASELINE_MEAN
     r->baseline = r->baseline + (reward - r->baseline) / (float)(t + 1);
-#elif BB_BASELINE == 2
+#elif BB_BASELINE == BB_BASELINE_EMA
     r->baseline = p->decay * r->baseline + p->one_minus_decay * reward;
 #endif
     (void)p, (void)t;
-    return BB_BASELINE ? reward - r->baseline : reward;
+    return BB_BASELINE != BB_BASELINE_NONE ? reward - r->baseline : reward;
 }
 
 /* torch.optim's step for arm k, given its gradient g (optimizers.py). damp_factor: SGD's factor
@@ -478,18 +461,18 @@ INLINE void optimizer_step(const lanes_t *p, const running_t *r, arms_t s, int k
 #if BB_WEIGHT_DECAY
     g = g + p->weight_decay * s.w[k];
 #endif
-#if BB_OPTIMIZER == SGD
+#if BB_OPTIMIZER == BB_OPTIMIZER_SGD
 #if BB_MOMENTUM
     s.buf[k] = s.buf[k] * p->momentum + damp_factor * g;
     g = BB_NESTEROV ? g + p->momentum * s.buf[k] : s.buf[k];
 #endif
     s.w[k] = s.w[k] - p->lr * g;
-#elif BB_OPTIMIZER == ADAM
+#elif BB_OPTIMIZER == BB_OPTIMIZER_ADAM
     s.avg[k] = lerp(s.avg[k], g, p->b1_coeff, p->b1_small);
     s.avg_sq[k] = s.avg_sq[k] * p->b2 + p->one_minus_b2 * g * g;
     vf denom = vsqrt(s.avg_sq[k]) / r->c2 + p->eps;
     s.w[k] = s.w[k] - r->lr_c1 * (s.avg[k] / denom);
-#else /* RMSPROP */
+#elif BB_OPTIMIZER == BB_OPTIMIZER_RMSPROP
     s.avg_sq[k] = s.avg_sq[k] * p->alpha + p->one_minus_alpha * g * g;
 #if BB_CENTERED
     s.avg[k] = lerp(s.avg[k], g, p->ga_coeff, p->ga_small);
@@ -519,7 +502,7 @@ INLINE draws_t draw_pair(uint64_t pair, const stream_t *stream) {
     philox(pair, stream, words);
     for (int i = 0; i < 2; i++) {
         d.arm[i] = to_uniform(words[2 * i]);
-        d.reward[i] = BB_GAUSSIAN ? to_normal(words[2 * i + 1]) : to_uniform(words[2 * i + 1]);
+        d.reward[i] = GAUSSIAN ? to_normal(words[2 * i + 1]) : to_uniform(words[2 * i + 1]);
     }
     return d;
 }
@@ -530,7 +513,7 @@ INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf
     vm hits[MAX_ARMS];
     vf total = softmax_terms(K, s.w, p->inv_t, e);
     draw_arm(K, e, total, u_arm, s.param, hits, &q);
-#if BB_GAUSSIAN
+#if GAUSSIAN
     vf reward = q + p->sd * reward_draw;
 #else
     vf reward = select_f(lt(reward_draw, q), p->win, p->loss);
@@ -546,7 +529,7 @@ INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf
     }
 #else /* g = -(A inv_t / total) (onehot total - e), then the optimizer */
     vf neg_c = -(advantage(p, r, reward, t) * p->inv_t / total);
-#if BB_OPTIMIZER == ADAM
+#if BB_OPTIMIZER == BB_OPTIMIZER_ADAM
     adam_corrections(p, r);
 #endif
     vf damp_factor = t == 0 ? splat(1.0f) : p->damp_factor; /* the buffer starts as a copy of g */

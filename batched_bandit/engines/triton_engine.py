@@ -107,7 +107,7 @@ def simulate(
 
 def per_bandit_table(batch: Batch) -> torch.Tensor:
     """The kernel's (len(PER_BANDIT), B) float32 table of per-bandit numbers, rounded once."""
-    rows = [getattr(batch.hyper if hasattr(batch.hyper, name) else batch, name) for name in PER_BANDIT]
+    rows = [getattr(batch.hyper, name) for name in PER_BANDIT]
     return torch.stack([row.to(torch.float32) for row in rows])
 
 

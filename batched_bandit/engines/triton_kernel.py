@@ -51,6 +51,7 @@ kernel: every rule"). No rule shuffles, uses shared memory or barriers, or spill
 
 from __future__ import annotations
 
+from .. import schema
 from ..rng import ERFINV_CENTRE, ERFINV_TAIL
 from ..state import Rule
 
@@ -70,13 +71,23 @@ def _constexpr(value):
     return value if tl is None else tl.constexpr(value)
 
 
-# The per-bandit numbers: rows of a (len(PER_BANDIT), B) float32 table (a row loads coalesced).
-# Batch's (inv_temperature, win, loss, reward_sd) or Hyper's field of each name, in this order.
-PER_BANDIT = (
-    "inv_temperature", "lr", "win", "loss", "reward_sd", "momentum", "dampening", "weight_decay",
-    "beta1", "beta2", "alpha", "eps", "baseline_decay",
-)  # fmt: skip
+# The per-bandit numbers: rows of a (len(PER_BANDIT), B) float32 table (a row loads coalesced), one
+# row per field of state.Hyper (schema.ROWS); the kernel reads a row by its name's index below.
+PER_BANDIT = schema.ROWS
 N_PER_BANDIT = _constexpr(len(PER_BANDIT))
+INV_T, LR, WIN, LOSS, REWARD_SD, MOMENTUM, DAMPENING, WEIGHT_DECAY, BETA1, BETA2, ALPHA, EPS, BASELINE_DECAY = (
+    _constexpr(PER_BANDIT.index(name)) for name in (
+        "inv_temperature", "lr", "win", "loss", "reward_sd", "momentum", "dampening", "weight_decay", "beta1",
+        "beta2", "alpha", "eps", "baseline_decay",
+    )
+)  # fmt: skip
+# The rule: a constexpr tuple of state.Rule's fields (schema.RULE_FIELDS), then whether it is the
+# seed's rule; the kernel reads a field by its name's index below.
+RULE_OPTIMIZER, RULE_NESTEROV, RULE_CENTERED, RULE_BASELINE, RULE_MOMENTUM, RULE_WEIGHT_DECAY, RULE_REWARDS = (
+    _constexpr(schema.RULE_FIELDS.index(name))
+    for name in ("optimizer", "nesterov", "centered", "baseline", "momentum", "weight_decay", "rewards")
+)
+RULE_SEED = _constexpr(len(schema.RULE_FIELDS))
 LOG2E = _constexpr(1.4426950408889634)  # exp(x / T) = exp2(x log2(e) / T)
 ERFINV_C = _constexpr(ERFINV_CENTRE)
 ERFINV_T = _constexpr(ERFINV_TAIL)
@@ -84,10 +95,13 @@ N_ERFINV = _constexpr(len(ERFINV_CENTRE))
 
 
 def rule_constants(rule: Rule) -> tuple:
-    """The kernel's ``RULE``: (optimizer, momentum, nesterov, centered, weight_decay, baseline,
-    gaussian rewards, seed rule), read by index in ``_step`` and ``_optimizer_step``."""
-    return (rule.optimizer, rule.momentum, rule.nesterov, rule.centered, rule.weight_decay, rule.baseline,
-            rule.rewards == "gaussian", rule.is_seed)  # fmt: skip
+    """The kernel's ``RULE``: Rule's fields in schema.RULE_FIELDS order, then ``rule.is_seed``; the
+    choices are checked here, so that no kernel branch falls through to another choice."""
+    for name in schema.RULE_FIELDS:
+        value = getattr(rule, name)
+        if isinstance(value, str):
+            schema.choice_index(name, value)
+    return (*(getattr(rule, name) for name in schema.RULE_FIELDS), rule.is_seed)
 
 
 # --- random numbers -----------------------------------------------------------------------------
@@ -182,17 +196,19 @@ def _optimizer_step(weights, grad, opt, t, hyper, RULE: tl.constexpr):
     opt: (momentum_buffer, exp_avg, exp_avg_sq, grad_avg, beta1**t, beta2**t), the last two
     float64 (BLOCK,); hyper: the PER_BANDIT rows. Returns (weights, opt).
     """
-    OPTIMIZER: tl.constexpr = RULE[0]
-    MOMENTUM: tl.constexpr = RULE[1]
-    NESTEROV: tl.constexpr = RULE[2]
-    CENTERED: tl.constexpr = RULE[3]
-    WEIGHT_DECAY: tl.constexpr = RULE[4]
-    _, lr, _, _, _, momentum, dampening, weight_decay, beta1, beta2, alpha, eps, _ = hyper  # PER_BANDIT
+    OPTIMIZER: tl.constexpr = RULE[RULE_OPTIMIZER]
+    HAS_MOMENTUM: tl.constexpr = RULE[RULE_MOMENTUM]
+    NESTEROV: tl.constexpr = RULE[RULE_NESTEROV]
+    CENTERED: tl.constexpr = RULE[RULE_CENTERED]
+    HAS_WEIGHT_DECAY: tl.constexpr = RULE[RULE_WEIGHT_DECAY]
+    lr, momentum, dampening, weight_decay = hyper[LR], hyper[MOMENTUM], hyper[DAMPENING], hyper[WEIGHT_DECAY]
+    beta1, beta2, alpha, eps = hyper[BETA1], hyper[BETA2], hyper[ALPHA], hyper[EPS]
     buffer, exp_avg, exp_avg_sq, grad_avg, power1, power2 = opt
-    if WEIGHT_DECAY:
+    tl.static_assert(OPTIMIZER == "sgd" or OPTIMIZER == "adam" or OPTIMIZER == "rmsprop")
+    if HAS_WEIGHT_DECAY:
         grad = grad + weight_decay[None, :] * weights
     if OPTIMIZER == "sgd":
-        if MOMENTUM:
+        if HAS_MOMENTUM:
             # the buffer starts as a copy of the gradient (0 m + 1 g), then m buf + (1 - d) g;
             # a bandit with momentum 0 takes the plain gradient: factor 1
             factor = tl.where((momentum == 0) | (t == 0), 1.0, 1.0 - dampening)
@@ -210,14 +226,14 @@ def _optimizer_step(weights, grad, opt, t, hyper, RULE: tl.constexpr):
         correction2_sqrt = tl.sqrt((1.0 - power2).to(tl.float32))
         denom = tl.sqrt(exp_avg_sq) / correction2_sqrt[None, :] + eps[None, :]
         weights = weights - (lr / correction1)[None, :] * (exp_avg / denom)
-    else:  # rmsprop
+    elif OPTIMIZER == "rmsprop":
         exp_avg_sq = exp_avg_sq * alpha[None, :] + (1.0 - alpha)[None, :] * grad * grad
         if CENTERED:
             grad_avg = _lerp(grad_avg, grad, 1.0 - alpha)
             avg = tl.sqrt(tl.maximum(exp_avg_sq - grad_avg * grad_avg, 0.0)) + eps[None, :]
         else:
             avg = tl.sqrt(exp_avg_sq) + eps[None, :]
-        if MOMENTUM:
+        if HAS_MOMENTUM:
             buffer = buffer * momentum[None, :] + grad / avg
             weights = weights - lr[None, :] * buffer
         else:
@@ -246,12 +262,14 @@ def _step(
     for Gaussian rewards); param: (K_PAD, BLOCK) arm parameters, or (BLOCK,) pointers to the
     bandits' rows; hyper: the PER_BANDIT rows. Returns (state, tally).
     """
-    GAUSSIAN: tl.constexpr = RULE[6]
-    SEED: tl.constexpr = RULE[7]
-    BASELINE: tl.constexpr = RULE[5]
+    GAUSSIAN: tl.constexpr = RULE[RULE_REWARDS] == "gaussian"
+    SEED: tl.constexpr = RULE[RULE_SEED]
+    BASELINE: tl.constexpr = RULE[RULE_BASELINE]
+    tl.static_assert(BASELINE == "none" or BASELINE == "mean" or BASELINE == "ema")
     weights, baseline, opt = state
     sums, pulls = tally
-    inv_t, lr, win, loss, reward_sd, _, _, _, _, _, _, _, decay = hyper  # PER_BANDIT
+    inv_t, lr, win, loss = hyper[INV_T], hyper[LR], hyper[WIN], hyper[LOSS]
+    reward_sd, decay = hyper[REWARD_SD], hyper[BASELINE_DECAY]
     arm_index = tl.arange(0, K_PAD)[:, None]
     e, cdf, total = _softmax_terms(weights, inv_t, K_PAD, SEED)
     # policy.sample_arm: the first arm k with u * total < cdf[k]; the last real arm otherwise
@@ -344,7 +362,7 @@ def bandit_kernel(
     BLOCK: tl.constexpr,
     PARAM_IN_REGISTERS: tl.constexpr,
 ):
-    GAUSSIAN: tl.constexpr = RULE[6]
+    GAUSSIAN: tl.constexpr = RULE[RULE_REWARDS] == "gaussian"
     bandit = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)  # (BLOCK,)
     live = bandit < n_bandits
     row = bandit.to(tl.int64) * N_ARMS  # 64-bit offsets: B * E * K may pass 2**31
@@ -393,7 +411,7 @@ def bandit_kernel(
         gap = _columns(arm_gap_ptr, row, live, 0.0, N_ARMS, K_PAD)
         regret = tl.sum(pulls.to(tl.float32) * gap, axis=0)  # pulls x regret per pull, summed over arms
         tl.store(episode_regret_ptr + bandit.to(tl.int64) * n_episodes + episode, regret, mask=live)
-        e, _, total = _softmax_terms(weights, hyper[0], K_PAD, RULE[7])
+        e, _, total = _softmax_terms(weights, hyper[INV_T], K_PAD, RULE[RULE_SEED])
         p_best = tl.sum(tl.where(arm_index == best[None, :], e, 0.0), axis=0) / total
         tl.store(episode_p_best_ptr + bandit.to(tl.int64) * n_episodes + episode, p_best, mask=live)
         slot = tl.minimum(episode, n_recorded - 1)

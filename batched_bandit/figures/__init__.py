@@ -1,6 +1,6 @@
 """Figures of a study folder, drawn with matplotlib (optional: ``pip install 'batched_bandit[plot]'``).
 
-Read from the study's store through the read API (``study.open``), so a partial or interrupted
+Read from the study's store through the read API (``study.open_study``), so a partial or interrupted
 study can be drawn, and ``batched-bandit plot DIR`` redraws a finished one to the same bytes.
 Any swept axis or derived column may be x (layout.py says how x, lines and facets are chosen):
 

@@ -1,8 +1,8 @@
 """What the figures' columns mean and how their values read: axis labels with meanings, short
 names for legends and titles, value text, and whether a set of numbers wants a log axis.
 
-A label says what the number is, not what the code calls it (STYLE.md, "Figures: the reader
-first"): ``lr_over_T2`` reads "lr / T² (SGD's effective step)".
+A label says what the number is, not what the code calls it (the reader first: a figure must read
+without the code): ``lr_over_T2`` reads "lr / T² (SGD's effective step)".
 """
 
 from __future__ import annotations
@@ -12,27 +12,14 @@ import numbers
 
 import numpy as np
 
-from ..study.setting import MODELS
+from ..schema import MODEL_OF as MODELS
+from ..schema import OPTIONS
 
-# column -> (short name for legends and titles, axis label saying what it is)
+# column -> (short name for legends and titles, axis label saying what it is): every option's own
+# words (schema.py), and the derived columns'
 COLUMNS = {
-    "temperature": ("T", "softmax temperature T"),
-    "lr": ("lr", "learning rate lr"),
-    "arms": ("arms", "arms: threshold values (lowest best)"),
-    "win_prob": ("P(win)", "arms: P(win) per arm"),
-    "means": ("means", "arms: mean reward per arm"),
-    "n_episodes": ("episodes", "number of episodes"),
-    "steps_per_episode": ("steps per episode", "steps per episode"),
+    **{name: (option.short, option.label) for name, option in OPTIONS.items()},
     "total_steps": ("steps in all", "horizon: total steps (episodes × steps per episode)"),
-    "reward_values": ("rewards", "rewards (win, loss)"),
-    "reward_sd": ("reward sd", "sd of the Gaussian rewards"),
-    "optimizer": ("optimizer", "optimizer"),
-    "baseline": ("baseline", "reward baseline"),
-    "baseline_decay": ("baseline decay", "EMA baseline's decay"),
-    "init_weights": ("w₀", "initial weight of every arm"),
-    "weight_decay": ("weight decay", "L2 weight decay"),
-    "beta1": ("β₁", "Adam's β₁"),
-    "beta2": ("β₂", "Adam's β₂"),
     "gap": ("gap", "gap: best arm's expected reward − second best's"),
     "eta": ("η", "effective step η (lr/T² for SGD, lr/T for Adam, RMSprop)"),
     "eta_over_gap2": ("η/gap²", "η / gap² (effective step over squared reward gap)"),

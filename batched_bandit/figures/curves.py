@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..study.setting import MODELS
+from ..schema import MODEL_OF as MODELS
 from .canvas import Sheet
 from .columns import is_number, log_spaced, setting_text, text
 from .layout import MAX_LINES, MAX_PANELS, PREFERENCE, fit

@@ -1,6 +1,6 @@
 """Which column goes on x, which axis makes the lines, which the facets, and what is held fixed.
 
-Rules (seaborn's x / hue / col / row, STYLE.md "Figures: the reader first"):
+Rules (seaborn's x / hue / col / row; the axis the question is about on x, then lines, then facets):
 
 - x: the caller's choice, else the swept axis with the most values (ties: temperature, lr, then
   the innermost axis of the grid). A reward-model axis (arms) is read as a number where one
@@ -21,8 +21,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from ..schema import MODEL_OF as MODELS
 from ..study.axes import AXES
-from ..study.setting import MODELS
 from .columns import DERIVED_FROM, MOVES_ALONG, is_number, log_spaced, short, text
 from .table import Table, value
 

@@ -1,7 +1,7 @@
 """The words of a figure: its title block (what is drawn against what, for how many bandits and
 which seed, what the study held fixed, what the figure left out) and its panel titles.
 
-A figure must be read without the code (STYLE.md): everything a stranger needs to know about what
+A figure must be read without the code: everything a stranger needs to know about what
 is and is not shown is printed on it, not left to a log.
 """
 

@@ -1,10 +1,10 @@
 """The grid of a study: its axes, their checks, and the settings they make.
 
-An axis is any of run_batch's problem and rule options (``options.OPTIONS``, with ``betas`` as
-two axes ``beta1``, ``beta2`` and the EMA baseline's decay as ``baseline_decay``), or
-``n_episodes`` / ``steps_per_episode``. The grid is their product, except that an axis is not
-crossed with the settings it does not apply to (momentum for adam, betas for sgd, a decay
-without the EMA baseline...): those settings keep the default and leave the column empty.
+An axis is any option of schema.py: run_batch's problem and rule options and the horizon
+(``n_episodes``, ``steps_per_episode``); torch.optim's ``betas=(b1, b2)`` and ``baseline=("ema",
+d)`` are accepted for one value. The grid is their product, except that an axis is not crossed
+with the settings it does not apply to (momentum for adam, betas for sgd, a decay without the EMA
+baseline...; schema.applies): those settings keep the default and leave the column empty.
 
 Settings whose bandits can run as one batch (the same learning-rule code path, reward model,
 number of arms and horizon: ``batch_key``) are adjacent, in order of first appearance (a sweep is
@@ -20,35 +20,18 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .. import schema
 from ..checks import check_arm_vector, check_bool, check_choice, check_count, check_per_bandit, check_reward_values
 from ..options import make_setup
-from ..problem import SEED_ARMS
-from ..state import BASELINES, OPTIMIZERS
+from ..schema import MODEL_OF, OPTIONS, SEED_ARMS
 from .problems import RandomArms
-from .setting import MODELS, ORDER, Setting
+from .setting import ORDER, Setting
 
-# axis -> kind, in the product's order (setting.ORDER: the last innermost)
-KINDS = {"n_episodes": "count", "steps_per_episode": "count", "reward_values": "pair", "optimizer": "choice",
-         "baseline": "choice", "nesterov": "bool", "centered": "bool", "lr": "positive", "temperature": "positive",
-         **dict.fromkeys(MODELS, "vector")}  # fmt: skip
-AXES = {name: KINDS.get(name, "float") for name in ORDER}
-CHOICES = {"optimizer": OPTIMIZERS, "baseline": BASELINES}
-CORE = {"temperature": 10.0, "lr": 0.01, "n_episodes": 50, "steps_per_episode": 1000}  # always columns
-# axes that apply only to some settings: axis -> (the axis it depends on, the values it applies to)
-APPLIES = {
-    "momentum": ("optimizer", ("sgd", "rmsprop")),
-    "dampening": ("optimizer", ("sgd",)),
-    "nesterov": ("optimizer", ("sgd",)),
-    "beta1": ("optimizer", ("adam",)),
-    "beta2": ("optimizer", ("adam",)),
-    "eps": ("optimizer", ("adam", "rmsprop")),
-    "alpha": ("optimizer", ("rmsprop",)),
-    "centered": ("optimizer", ("rmsprop",)),
-    "baseline_decay": ("baseline", ("ema",)),
-    "reward_sd": ("model", ("gaussian",)),
-    "reward_values": ("model", ("threshold", "bernoulli")),
-}
-DEPENDS_DEFAULT = {"optimizer": "sgd", "baseline": "none"}
+# how an axis's values are read and checked, from its option's kind
+AXIS_KINDS = {"arms": "vector", "pair": "pair", "choice": "choice", "bool": "bool", "count": "count",
+              "real": "float", "weights": "float"}  # fmt: skip
+AXES = {name: AXIS_KINDS[OPTIONS[name].kind] for name in ORDER}  # axis -> kind, in the product's order
+CORE = {o.name: o.default for o in OPTIONS.values() if o.core}  # always columns
 
 
 def grid(**axes) -> list[Setting]:
@@ -60,52 +43,27 @@ def grid(**axes) -> list[Setting]:
     problems (RandomArms, or a list mixing them with vectors). ``betas=(b1, b2)`` and
     ``baseline=("ema", decay)`` are accepted for one value and split into their axes.
     """
-    return list(_grid(**axes)[0])
+    return list(grid_and_columns(**axes)[0])
 
 
-def _grid(**axes) -> tuple[list[Setting], list[str]]:
+def grid_and_columns(**axes) -> tuple[list[Setting], list[str]]:
     """(settings, the axes that are columns: given ones and the core ones, in AXES order)."""
-    axes = _split_pairs({k: v for k, v in axes.items() if v is not None})
+    axes = schema.split_aliases({k: v for k, v in axes.items() if v is not None})
     unknown = set(axes) - set(AXES)
     if unknown:
         raise TypeError(f"unknown sweep axis {sorted(unknown)[0]!r}; the axes are {', '.join(AXES)}")
-    models = [k for k in MODELS if k in axes]
+    models = [k for k in MODEL_OF if k in axes]
     if len(models) > 1:
         raise ValueError(f"give one reward model axis: arms=, win_prob= or means=, not {' and '.join(models)}")
     values = {**CORE, **({} if models else {"arms": [SEED_ARMS]}), **axes}
     values = {name: check_axis(name, values[name]) for name in AXES if name in values}
     if "ema" in values.get("baseline", ()) and "baseline_decay" not in values:
         raise ValueError('baseline "ema" needs a baseline_decay axis (b <- decay b + (1 - decay) r)')
-    model = MODELS[models[0] if models else "arms"]
+    model = MODEL_OF[models[0] if models else "arms"]
     settings = [Setting(chosen) for chosen in _product(list(values.items()), {}, model)]
     keys = {s: batch_key(s) for s in settings}  # also checks each setting (make_setup)
     first_seen = {key: i for i, key in enumerate(dict.fromkeys(keys.values()))}
     return sorted(settings, key=lambda s: first_seen[keys[s]]), list(values)
-
-
-def _split_pairs(axes: dict) -> dict:
-    """betas=(b1, b2) -> beta1, beta2; baseline=("ema", d) -> baseline "ema", baseline_decay d."""
-    out = dict(axes)
-    if "betas" in out:
-        betas = out.pop("betas")
-        if not _is_pair(betas) or "beta1" in out or "beta2" in out:
-            raise ValueError(f"betas must be one pair (beta1, beta2); to sweep them use the axes beta1= and beta2=, "
-                             f"got {betas!r}")  # fmt: skip
-        out["beta1"], out["beta2"] = betas
-    baseline = out.get("baseline")
-    if isinstance(baseline, tuple) and len(baseline) == 2 and baseline[0] == "ema":
-        if "baseline_decay" in out:
-            raise ValueError('give the decay once: baseline=("ema", decay) or baseline_decay=')
-        out["baseline"], out["baseline_decay"] = "ema", baseline[1]
-    return out
-
-
-def _applies(name: str, chosen: dict, model: str) -> bool:
-    if name not in APPLIES:
-        return True
-    on, allowed = APPLIES[name]
-    value = model if on == "model" else chosen.get(on, DEPENDS_DEFAULT[on])
-    return value in allowed
 
 
 def _product(axes: list[tuple[str, list]], chosen: dict, model: str):
@@ -114,7 +72,7 @@ def _product(axes: list[tuple[str, list]], chosen: dict, model: str):
         yield chosen
         return
     (name, values), rest = axes[0], axes[1:]
-    if not _applies(name, chosen, model):
+    if not schema.applies(name, chosen, model):
         yield from _product(rest, chosen, model)
         return
     for value in values:
@@ -128,7 +86,7 @@ def batch_key(setting: Setting) -> tuple:
     The Rule is the engine's code path for the setting alone, so a setting's bandits in a shared
     batch take exactly the path they take in run_batch. Checks the setting (ValueError naming it).
     """
-    options = setting.options(arms=_probe(setting))
+    options = setting.options(arms=probe(setting))
     try:
         setup = make_setup(1, torch.arange(1), **options)
     except (ValueError, TypeError) as err:
@@ -136,9 +94,10 @@ def batch_key(setting: Setting) -> tuple:
     return setup.batch.rule, setup.model, setting.n_arms, setting.n_episodes, setting.steps_per_episode
 
 
-def _probe(setting: Setting):
+def probe(setting: Setting):
+    """The setting's arm vector, or one representative draw of its random problem (for checks)."""
     value = setting[setting.model_keyword]
-    return value.probe(MODELS[setting.model_keyword]) if isinstance(value, RandomArms) else value
+    return value.probe(setting.model) if isinstance(value, RandomArms) else value
 
 
 def _describe(setting: Setting) -> str:
@@ -146,15 +105,16 @@ def _describe(setting: Setting) -> str:
 
 
 def check_axis(name: str, value) -> list:
-    """One axis's values, checked: a non-empty list, sorted if numeric, without repeats."""
-    kind = AXES[name]
+    """One axis's values, checked against its option (schema.py): a non-empty list, sorted if
+    numeric, without repeats."""
+    kind, option = AXES[name], OPTIONS[name]
     if kind == "vector":
         values = _vectors(name, value)
     elif kind == "pair":
         pairs = [value] if _is_pair(value) else _values(name, value)
         values = [tuple(float(x[0]) for x in check_reward_values(p, 1)) for p in pairs]
     elif kind == "choice":
-        values = [check_choice(name, "none" if v is None else v, CHOICES[name]) for v in _values(name, value)]
+        values = [check_choice(name, "none" if v is None else v, option.choices) for v in _values(name, value)]
     elif kind == "bool":
         values = [check_bool(name, v) for v in _values(name, value)]
     elif kind == "count":
@@ -164,10 +124,9 @@ def check_axis(name: str, value) -> list:
         for v in values:
             if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)):
                 raise ValueError(f"{name} values must be numbers, got {v!r}")
-        low = (0.0, True) if kind == "positive" else (-np.inf, False)
         checked = check_per_bandit(
-            name, torch.tensor([float(v) for v in values], dtype=torch.float64), len(values), low=low[0],
-            low_open=low[1], item="axis entry",
+            name, torch.tensor([float(v) for v in values], dtype=torch.float64), len(values), low=option.low,
+            high=option.high, low_open=option.low_open, high_open=option.high_open, item="axis entry",
         )  # fmt: skip
         values = sorted(checked.tolist())
     seen = set()
@@ -229,5 +188,5 @@ def _vectors(name: str, value) -> list:
 
 def columns(given: Sequence[str]) -> list[str]:
     """The setting columns of the tables: temperature, lr, the model, then the rest in AXES order."""
-    first = ["temperature", "lr", *(k for k in MODELS if k in given), "n_episodes", "steps_per_episode"]
+    first = ["temperature", "lr", *(k for k in MODEL_OF if k in given), "n_episodes", "steps_per_episode"]
     return first + [k for k in AXES if k in given and k not in first]

@@ -16,10 +16,13 @@ import math
 import numpy as np
 import torch
 
+from ..engines.cpu_engine import mean_field_loop
 from ..meanfield import mean_field_p_best
 from ..problem import best_arm, expected_reward
+from ..schema import DEFAULTS
+from ..schema import MODEL_OF as MODELS
 from .problems import RandomArms
-from .setting import MODELS, Setting
+from .setting import Setting
 
 MAX_ARM_COLUMNS = 16  # arm_0 .. arm_15: wider problems keep only the arms string
 DERIVED = {
@@ -42,7 +45,7 @@ def expected_rewards(setting: Setting) -> np.ndarray | None:
 
 def derived_columns(setting: Setting) -> dict:
     """gap, eta, eta_over_gap2, and arm_0 .. arm_{K-1} (K <= MAX_ARM_COLUMNS, fixed problems)."""
-    optimizer = setting.get("optimizer", "sgd")
+    optimizer = setting.get("optimizer", DEFAULTS["optimizer"])
     eta = setting.lr / setting.temperature ** (2 if optimizer == "sgd" else 1)
     mu = expected_rewards(setting)
     if mu is None:
@@ -65,7 +68,7 @@ def arm_columns(settings: list[Setting]) -> list[str]:
 
 def has_mean_field(setting: Setting) -> bool:
     """Whether the mean field applies: SGD (any momentum, baseline) on a fixed problem."""
-    return setting.get("optimizer", "sgd") == "sgd" and expected_rewards(setting) is not None
+    return setting.get("optimizer", DEFAULTS["optimizer"]) == "sgd" and expected_rewards(setting) is not None
 
 
 def mean_field(settings: list[Setting], only=None) -> dict[int, np.ndarray]:
@@ -83,14 +86,14 @@ def mean_field(settings: list[Setting], only=None) -> dict[int, np.ndarray]:
         init = np.stack([np.broadcast_to(np.asarray(s.get("init_weights", 0.0), dtype=np.float64), mu.shape[1:])
                          for s in mine])  # fmt: skip
 
-        def column(name, default, mine=mine):
-            return np.array([float(s.get(name, default)) for s in mine])
+        def column(name, mine=mine):
+            return np.array([float(s.get(name, DEFAULTS[name])) for s in mine])
 
         p_best = mean_field_p_best(
-            mu, best, column("temperature", 10.0), column("lr", 0.01), n_episodes, steps, init_weights=init,
-            momentum=column("momentum", 0.0), dampening=column("dampening", 0.0),
-            nesterov=np.array([bool(s.get("nesterov", False)) for s in mine]),
-            weight_decay=column("weight_decay", 0.0),
+            mu, best, column("temperature"), column("lr"), n_episodes, steps, init_weights=init,
+            momentum=column("momentum"), dampening=column("dampening"),
+            nesterov=np.array([bool(s.get("nesterov", DEFAULTS["nesterov"])) for s in mine]),
+            weight_decay=column("weight_decay"), loop=mean_field_loop,
         )  # fmt: skip
         out.update(dict(zip(members, p_best)))
     return out

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..schema import HORIZON, MODEL_OF, OPTIONS
 from .problems import RandomArms
 
-MODELS = {"arms": "threshold", "win_prob": "bernoulli", "means": "gaussian"}  # keyword -> reward model
-# the order of a setting's axes (axes.AXES, the grid's product order) and those that are no run_batch option
-ORDER = (
-    "n_episodes", "steps_per_episode", "arms", "win_prob", "means", "reward_values", "reward_sd", "optimizer",
-    "nesterov", "centered", "baseline", "baseline_decay", "momentum", "dampening", "weight_decay", "beta1", "beta2",
-    "eps", "alpha", "init_weights", "lr", "temperature",
-)  # fmt: skip
-AXES_ONLY = ("n_episodes", "steps_per_episode", "beta1", "beta2", "baseline", "baseline_decay")
+ORDER = tuple(OPTIONS)  # the order of a setting's axes: schema.py's, the grid's product order
 
 
 class Setting(Mapping):
@@ -59,7 +53,12 @@ class Setting(Mapping):
     @property
     def model_keyword(self) -> str:
         """ "arms", "win_prob" or "means": the reward model's keyword."""
-        return next(k for k in MODELS if k in self._map)
+        return next(k for k in MODEL_OF if k in self._map)
+
+    @property
+    def model(self) -> str:
+        """ "threshold", "bernoulli" or "gaussian"."""
+        return MODEL_OF[self.model_keyword]
 
     @property
     def n_arms(self) -> int:
@@ -72,13 +71,8 @@ class Setting(Mapping):
         return self.lr / self.temperature**2
 
     def options(self, arms=None) -> dict:
-        """run_batch's keywords for this setting (not n_episodes, steps_per_episode); the model's
-        parameters are ``arms`` when given (a random problem's draws), else the setting's vector."""
-        out = {k: v for k, v in self._items if k not in AXES_ONLY}
+        """run_batch's keywords for this setting (not the horizon); the model's parameters are
+        ``arms`` when given (a random problem's draws), else the setting's vector."""
+        out = {k: v for k, v in self._items if k not in HORIZON}
         out[self.model_keyword] = self._map[self.model_keyword] if arms is None else arms
-        if "beta1" in self._map or "beta2" in self._map:
-            out["betas"] = (self._map.get("beta1", 0.9), self._map.get("beta2", 0.999))
-        baseline = self._map.get("baseline")
-        if baseline is not None:
-            out["baseline"] = ("ema", self._map["baseline_decay"]) if baseline == "ema" else baseline
         return out

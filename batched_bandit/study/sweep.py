@@ -3,17 +3,16 @@
 The planner (plan.py) says which tasks come next from what the store has committed; an executor
 (executors.py) runs them; each result is committed to the store (store.py) as it arrives; the
 tables (tables.py) are written from the store at the end. Each room knows only the next one.
+Figures are not drawn here: ``batched-bandit sweep`` draws them after, or ``figures.plot_sweep``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import platform
 import re
 import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,16 +20,17 @@ from pathlib import Path
 import torch
 
 from .. import engines
-from ..checks import check_bool, check_count, check_dtype, check_per_bandit, check_progress, check_seed, dtype_name
+from ..checks import check_count, check_dtype, check_per_bandit, check_progress, check_seed, dtype_name
 from ..engines import describe_device, resolve_device
 from ..options import check_numerics, make_setup
 from ..progress import Bar
-from .axes import _grid, _probe, batch_key, columns
+from ..provenance import cpu_name
+from .axes import batch_key, columns, grid_and_columns, probe
 from .executors import Dask, InProcess
 from .plan import Plan
-from .result import SweepResult
 from .setting import Setting
 from .store import FORMAT, FORMAT_VERSION, Store
+from .sweep_result import SweepResult
 from .tables import to_json, write_meta, write_tables
 from .task import Job
 
@@ -52,7 +52,6 @@ def sweep(
     max_bandits: int | None = None,
     client=None,
     executor=None,
-    figures: bool = True,
     progress: Callable[[int, int], None] | bool | None = None,
     command: Sequence[str] | None = None,
     **axes,
@@ -71,7 +70,7 @@ def sweep(
     start = time.perf_counter()
     if not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"out must be a folder path (str or os.PathLike), got {out!r}")
-    settings, given = _grid(**axes)
+    settings, given = grid_and_columns(**axes)
     n_bandits, seed, dtype = check_count("n_bandits", n_bandits), check_seed(seed), check_dtype(dtype)
     block_bandits = DEFAULT_BLOCK if block_bandits is None else check_count("block_bandits", block_bandits)
     if precision is not None:
@@ -79,7 +78,7 @@ def sweep(
         max_bandits = DEFAULT_MAX_BANDITS if max_bandits is None else check_count("max_bandits", max_bandits)
     elif max_bandits is not None:
         raise ValueError("max_bandits applies with a precision target only (precision=eps)")
-    figures, progress = check_bool("figures", figures), check_progress(progress)
+    progress = check_progress(progress)
     if client is not None and executor is not None:
         raise ValueError("give client= (a Dask cluster) or executor=, not both")
     executor = Dask(client) if client is not None else executor or InProcess()
@@ -103,7 +102,7 @@ def sweep(
         "command": list(sys.argv if command is None else command),
         "device": describe_device(torch_device) if local else f"{device} on each worker",
         "backends": sorted(set(backends.values())) if local else backend,
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpu_threads": torch.get_num_threads(),
         **executor.describe(),
         "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
@@ -134,15 +133,13 @@ def sweep(
             committed = store.committed()
             done_steps = total
         rows, curves = write_tables(folder, store, settings, columns(given))
-        figure_paths, skipped = _figures(folder, record, rows, curves) if figures else ([], "not asked for")
-        record["figures"] = [p.name for p in figure_paths] if figure_paths else f"skipped: {skipped}"
         record["finished"] = True
     finally:
         if bar is not None:
             bar.close()
         wall = time.perf_counter() - start
         record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
-        record["sweep_layer_s"] = round(wall - record["engine_s"] - record.get("figures_s", 0.0), 6)
+        record["sweep_layer_s"] = round(wall - record["engine_s"], 6)
         if record["engine_s"] > 0:
             record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
         store.record_call(record, call)
@@ -152,7 +149,7 @@ def sweep(
         store.close()
     return SweepResult(
         out=folder, settings=settings, rows=rows, curves=curves, tasks_computed=record["tasks_committed"],
-        tasks_total=n_tasks, figures=figure_paths, figures_skipped=skipped, wall_time_s=wall,
+        tasks_total=n_tasks, wall_time_s=wall,
         engine_time_s=record["engine_s"],
     )  # fmt: skip
 
@@ -174,7 +171,7 @@ def _check_engines(settings, groups, device, backend, dtype, local: bool) -> dic
     """Check every setting's numbers in dtype and, in-process, resolve each group's engine here
     (group -> backend). A Dask worker resolves "auto" itself (a GPU worker runs the GPU engine)."""
     for s in settings:
-        setup = make_setup(1, torch.arange(1), **s.options(arms=_probe(s)))
+        setup = make_setup(1, torch.arange(1), **s.options(arms=probe(s)))
         check_numerics(setup, s.n_episodes, s.steps_per_episode, dtype)
     if not local:
         device = str(device) if isinstance(device, torch.device) else device
@@ -222,27 +219,3 @@ def _progress(progress, bar: Bar | None, done: int, total: int):
         progress(state["done"], total)
 
     return bar, report
-
-
-def _figures(folder: Path, record: dict, rows: list, curves: list) -> tuple[list[Path], str | None]:
-    """Draw the figures of the tables just written if matplotlib is here, else warn; (paths, why skipped)."""
-    from .. import figures
-
-    skipped = figures.unavailable_reason()
-    if skipped is not None:
-        warnings.warn(f"figures skipped: {skipped}", stacklevel=3)
-        return [], skipped
-    tick = time.perf_counter()
-    paths = figures.plot_sweep(folder, rows=rows, curves=curves)
-    record["figures_s"] = round(time.perf_counter() - tick, 6)
-    return paths, None
-
-
-@functools.cache
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        return names[0] if names else platform.processor() or platform.machine()
-    except OSError:
-        return platform.processor() or platform.machine()

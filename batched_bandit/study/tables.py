@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..result import versions
+from ..provenance import versions
+from ..schema import MODEL_OF as MODELS
 from ..stats import mean_interval, wilson_interval
 from .derived import DERIVED, arm_columns, derived_columns, has_mean_field, mean_field
 from .problems import RandomArms
-from .setting import MODELS, Setting
+from .setting import Setting
 from .store import EXPORTS, Store
 
 RESULTS, CURVES, META = EXPORTS
@@ -260,7 +261,7 @@ class Study:
 
 
 def open_study(out: str | os.PathLike) -> Study:
-    """The study in folder ``out``, read-only (``batched_bandit.study.open``)."""
+    """The study in folder ``out``, read-only (``batched_bandit.study.open_study``)."""
     return Study(out)
 
 

@@ -19,10 +19,11 @@ import torch
 
 from .. import engines
 from ..engines import describe_device, resolve_device
-from ..options import OPTIONS, Setup, check_numerics, make_setup
+from ..options import Setup, check_numerics, make_setup
 from ..run import simulate_chunks
+from ..schema import DEFAULTS, OPTIONS
+from ..schema import MODEL_OF as MODELS
 from .problems import RandomArms
-from .setting import MODELS
 
 LOCK_THRESHOLD = 0.99  # a policy is "locked" when its largest probability exceeds this
 HISTOGRAM_BINS = 20  # of the final P(best arm), on [0, 1]
@@ -83,7 +84,7 @@ def run_jobs(jobs: list[Job], on_progress: Callable[[int], None] | None = None) 
     )  # fmt: skip
     engine_s = time.perf_counter() - tick
     b = setup.batch
-    z = out["weights"].double().numpy() * b.inv_temperature.numpy()[:, None]  # the final policy, as RunResult's
+    z = out["weights"].double().numpy() * b.hyper.inv_temperature.numpy()[:, None]  # the final policy, as RunResult's
     final_probs = np.exp(z - z.max(axis=1, keepdims=True))  # numpy: torch.softmax costs ms per call on tiny batches
     final_probs /= final_probs.sum(axis=1, keepdims=True)
     arrays = {
@@ -120,13 +121,11 @@ def batch_setup(parts: list[tuple[dict, torch.Tensor]], job: Job, dtype: torch.d
 
     merged = {}
     for key in keys:
-        values = [options.get(key, OPTIONS[key]) for options, _ in parts]
+        values = [options.get(key, DEFAULTS[key]) for options, _ in parts]
         if key in MODELS:
             merged[key] = _arm_rows(values, parts, MODELS[key], job.seed, which)
-        elif key in ("betas", "reward_values"):
+        elif OPTIONS[key].kind == "pair":
             merged[key] = (per_bandit([v[0] for v in values]), per_bandit([v[1] for v in values]))
-        elif key == "baseline" and isinstance(values[0], tuple):
-            merged[key] = ("ema", per_bandit([v[1] for v in values]))
         elif key == "init_weights" and not all(v == values[0] for v in values):
             merged[key] = per_bandit(values)[:, None].expand(n, job.n_arms)
         else:

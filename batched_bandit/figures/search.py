@@ -1,5 +1,5 @@
 """The threshold figure: the points the search evaluated, with their 95% Wilson intervals, the
-target, and the crossing with its interval (study/threshold.py); the whole search on the left,
+target, and the crossing with its interval (study/search.py); the whole search on the left,
 the bracket it ended in on the right."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ SETTING = dict(n_episodes=2, steps_per_episode=200, lr=0.01)
 def dense_crossing(tmp_path_factory):
     """Where success crosses 0.9 along T, from 24 log-spaced temperatures x 20,000 bandits."""
     temperatures = np.geomspace(0.04, 0.2, 24)
-    result = sweep(tmp_path_factory.mktemp("dense"), temperature=temperatures, n_bandits=20_000, figures=False,
+    result = sweep(tmp_path_factory.mktemp("dense"), temperature=temperatures, n_bandits=20_000,
                    **SETTING)  # fmt: skip
     rates = np.array([r["success_rate"] for r in result.rows])
     i = int(np.argmax(rates >= 0.9))
@@ -31,7 +31,10 @@ def test_threshold_brackets_the_dense_grid_crossing(tmp_path, dense_crossing):
     assert found.points[0]["value"] < 0.1  # the bounds were widened to find the crossing
     summary = json.loads((tmp_path / "threshold.json").read_text())
     assert summary["estimate"] == found.estimate and (tmp_path / "points.csv").exists()
-    png = (tmp_path / "threshold.png").read_bytes()
+    assert not (tmp_path / "threshold.png").exists()  # a library call draws nothing
+    from batched_bandit.figures.search import plot_threshold
+
+    png = plot_threshold(found).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000  # the search drawn
     again = threshold(tmp_path, axis="temperature", target=0.9, bounds=(0.5, 5.0), n_bandits=4000, seed=1, **SETTING)
     assert again == found  # resumes: every point is already committed
@@ -59,7 +62,7 @@ def test_cli_threshold(tmp_path, capsys):
 
 
 def test_the_crossing_is_interpolated_in_log_space_between_the_brackets_points():
-    from batched_bandit.study.threshold import _crossing
+    from batched_bandit.study.search import _crossing
 
     points = [{"value": 0.1, "success_rate": 0.8}, {"value": 0.2, "success_rate": 0.95}]
     # 0.9 is 2/3 of the way from 0.8 to 0.95: log-linear, 0.1 * 2 ** (2/3)

@@ -18,8 +18,6 @@ class SweepResult:
     curves: list[dict]  # curves.csv, one dict per (setting, episode)
     tasks_computed: int  # tasks run by this call; the others were committed before
     tasks_total: int
-    figures: list[Path]
-    figures_skipped: str | None  # why no figures were drawn, or None
     wall_time_s: float
     engine_time_s: float  # inside the engines (summed over workers with Dask)
 

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks import check_count, check_per_bandit
+from ..schema import OPTIONS
 from .sweep import sweep
 from .tables import to_csv, write_atomic
 
-POSITIVE_AXES = ("temperature", "lr", "reward_sd", "eps", "weight_decay", "init_weights", "baseline_decay")
+# the axes a search can run along: the numeric options that take positive values (in log space)
+POSITIVE_AXES = tuple(o.name for o in OPTIONS.values() if o.kind in ("real", "weights") and o.low <= 0 < o.high)
 POINT_COLUMNS = ("value", "n", "successes", "success_rate", "ci_low", "ci_high", "mean_final_p_best")
 
 
@@ -60,7 +62,6 @@ def threshold(
     rtol: float = 0.02,
     max_points: int = 40,
     n_bandits: int = 10000,
-    figures: bool = True,
     progress=None,
     **options,
 ) -> Threshold:
@@ -86,8 +87,8 @@ def threshold(
         if value not in points:
             if len(points) >= max_points:
                 raise ValueError(f"max_points = {max_points} evaluated without bracketing the target to rtol {rtol:g}")
-            result = sweep(folder / "points" / f"{axis}={value!r}", n_bandits=n_bandits, figures=False,
-                           progress=progress, **{axis: value}, **options)  # fmt: skip
+            result = sweep(folder / "points" / f"{axis}={value!r}", n_bandits=n_bandits, progress=progress,
+                           **{axis: value}, **options)  # fmt: skip
             row = result.rows[0]
             points[value] = {"value": value, **{k: row[k] for k in POINT_COLUMNS[1:]}}
         return points[value]
@@ -115,12 +116,6 @@ def threshold(
     ci = _interval(ordered, target, increasing, estimate)
     found = Threshold(axis, target, estimate, ci, increasing, ordered, folder)
     _write(found)
-    if figures:
-        from ..figures import unavailable_reason
-        from ..figures.threshold import plot_threshold
-
-        if unavailable_reason() is None:
-            plot_threshold(found)
     return found
 
 

@@ -9,7 +9,7 @@ import pytest
 from batched_bandit import compare, run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.stats import holm, mcnemar_exact
-from batched_bandit.study.compare import find_setting
+from batched_bandit.study.paired import find_setting
 
 AXES = dict(temperature=[0.05, 0.08, 0.1], lr=[0.01, 0.02], n_episodes=2, steps_per_episode=200)
 
@@ -17,7 +17,7 @@ AXES = dict(temperature=[0.05, 0.08, 0.1], lr=[0.01, 0.02], n_episodes=2, steps_
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    sweep(out, n_bandits=3000, seed=4, figures=False, **AXES)
+    sweep(out, n_bandits=3000, seed=4, **AXES)
     return out
 
 
@@ -87,7 +87,7 @@ def test_a_value_typed_with_seven_digits_finds_its_grid_point():
 
 def test_settings_with_different_counts_pair_on_their_common_bandits():
     """With a precision target settings get different counts: bandits 0..n-1 of the shorter pair up."""
-    from batched_bandit.study.compare import _paired
+    from batched_bandit.study.paired import _paired
 
     va, vb = np.array([1, 1, 0, 1, 0, 1], bool), np.array([1, 0, 0, 1], bool)
     study = SimpleNamespace(verdicts=lambda i: (va, vb)[i], settings=[{"temperature": 0.1}, {"temperature": 0.2}])
