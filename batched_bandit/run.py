@@ -105,11 +105,6 @@ def run_batch(
     )
 
 
-def final_policy(weights: torch.Tensor, inv_temperature: torch.Tensor) -> torch.Tensor:
-    """softmax(w / T) in float64: (B, K), (B,) -> (B, K)."""
-    return torch.softmax(weights.double() * inv_temperature[:, None], dim=1)
-
-
 def _reporter(progress, bar: Bar | None, total: int) -> Callable[[int], None] | None:
     """An engine's on_progress(n) -> the bar, or the caller's progress(done, total)."""
     if bar is not None:

@@ -67,11 +67,6 @@ class Option:
         return self.cli or "--" + self.name.replace("_", "-")
 
     @property
-    def positive(self) -> bool:
-        """Whether the values are > 0 (an axis searched in log space)."""
-        return self.kind == "real" and self.low == 0 and self.low_open
-
-    @property
     def per_bandit(self) -> bool:
         """Whether bandits of one batch may differ (a number or a tensor per bandit)."""
         return self.kind in ("arms", "pair", "real", "weights")

@@ -166,3 +166,41 @@ def test_cli_sweep_log_spaces_the_ranges_named_by_axis_or_flag():
     assert list(axes["lr"]) == pytest.approx([0.01, 0.1, 1.0], rel=1e-12)
     assert list(axes["n_episodes"]) == [1, 10, 100] and list(axes["steps_per_episode"]) == [10, 100, 1000]
     assert list(axes["temperature"]) == [1.0, 2.0, 3.0]  # not named: linear
+
+
+def option_flags(command: str) -> set[str]:
+    """The option flags (schema.py's) a command accepts."""
+    from batched_bandit.cli import build_parser
+    from batched_bandit.schema import OPTIONS
+
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[command]
+    flags = {flag for action in sub._actions for flag in action.option_strings}
+    return {o.flag for o in OPTIONS.values()} & flags | ({"--betas"} & flags)
+
+
+def test_every_command_that_simulates_takes_the_same_option_flags():
+    from batched_bandit.schema import OPTIONS
+
+    every = {o.flag for o in OPTIONS.values()} | {"--betas"}
+    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == every
+
+
+def test_threshold_takes_every_rule_option(tmp_path, monkeypatch, capsys):
+    """--centered, --init-weights, --dampening and --nesterov reach threshold (refused in 0.2)."""
+    from batched_bandit.cli import threshold as threshold_command
+
+    seen = {}
+
+    def fake(out, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr("batched_bandit.study.threshold", fake)
+    args = ["threshold", "--out", str(tmp_path), "--momentum", "0.9", "--nesterov", "--init-weights", "0.5",
+            "--dampening", "0", "--episodes", "2", "--steps", "10", "--no-progress"]  # fmt: skip
+    assert main(args) == 2 and "stop here" in capsys.readouterr().err
+    assert seen["nesterov"] is True and seen["momentum"] == 0.9 and seen["init_weights"] == 0.5
+    assert seen["dampening"] == 0.0 and seen["n_episodes"] == 2 and threshold_command is not None
+    assert main(["threshold", "--out", str(tmp_path), "--optimizer", "rmsprop", "--centered", "false"]) == 2
+    assert seen["centered"] is False and seen["optimizer"] == "rmsprop"

@@ -194,3 +194,23 @@ def test_bad_input_is_refused_before_any_work(kwargs, message):
 def test_cuda_asked_for_but_absent(device):
     with pytest.raises(ValueError, match="CUDA is not available"):
         run_batch(4, device=device)
+
+
+@pytest.mark.parametrize(
+    "options, shown",
+    [
+        (dict(momentum=0.99), "momentum 0.99"),  # 0.99 is alpha's default, not momentum's: 0.2 hid it
+        (dict(optimizer="rmsprop", eps=0.99), "eps 0.99"),
+        (dict(optimizer="adam", betas=(0.9, 0.99)), "beta2 0.99"),
+        (dict(optimizer="rmsprop", alpha=0.9, centered=True), "centered, alpha 0.9"),
+        (dict(baseline=("ema", 0.99)), "ema baseline (decay 0.99)"),
+    ],
+)
+def test_summary_shows_every_value_that_differs_from_its_own_default(options, shown):
+    res = run_batch(8, n_episodes=1, steps_per_episode=5, temperature=1.0, **options)
+    assert shown in res.summary()
+
+
+def test_summary_leaves_out_defaults_and_options_that_do_not_apply():
+    rule = run_batch(8, n_episodes=1, steps_per_episode=5, optimizer="adam").summary().splitlines()[1]
+    assert rule == "  adam lr 0.01, temperature 10.0, no baseline, rewards (win 1.0, loss -1.0), seed 0"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..schema import ALIASES, HORIZON, MODELS, OPTIONS, Option, where
+from ..schema import ALIASES, HORIZON, OPTIONS, Option, where
 from .args import Once, count, number, number_list, number_pair, parse_axis
 
 RANDOM = "or random problems normal:K:MEAN:SD, uniform:K:LOW:HIGH, gaps:K:LOW:HIGH[:BEST]"
@@ -159,5 +159,3 @@ def vector(flag: str, text: str):
     except argparse.ArgumentTypeError as err:
         raise ValueError(f"{flag}: {err}, {RANDOM}") from None
 
-
-MODEL_FLAGS = {OPTIONS[keyword].flag: keyword for keyword in MODELS.values()}

@@ -42,7 +42,7 @@ def unavailable_reason(
     backend: str, device: torch.device, dtype: torch.dtype, n_arms: int = 2, rule: Rule = SEED_RULE
 ) -> str | None:
     """Why ``backend`` cannot run ``n_arms``-armed bandits under ``rule`` on ``device`` with ``dtype``, or None."""
-    module_name, devices, dtypes = BACKENDS[backend]
+    _, devices, dtypes = BACKENDS[backend]
     if n_arms > MAX_ARMS.get(backend, n_arms):
         return f"backend {backend!r} supports at most {MAX_ARMS[backend]} arms, got {n_arms}"
     if device.type not in devices:

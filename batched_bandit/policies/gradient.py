@@ -83,12 +83,6 @@ def softmax_terms(weights: torch.Tensor, inv_temperature: torch.Tensor):
     return e, torch.cumsum(e, dim=0)
 
 
-def probabilities(weights: torch.Tensor, inv_temperature: torch.Tensor) -> torch.Tensor:
-    """softmax(w / T) over arms: (K, B) -> (K, B)."""
-    e, cdf = softmax_terms(weights, inv_temperature)
-    return e / cdf[-1]
-
-
 def sample_arm(cdf: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """Inverse-CDF draw: the first arm ``k`` with ``u * total < cdf[k]``.
 
