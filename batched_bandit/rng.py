@@ -15,6 +15,7 @@ a mask. ``tests/test_rng.py`` checks this against the Random123 known-answer vec
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 MASK32 = 0xFFFFFFFF
@@ -30,7 +31,8 @@ UNIFORM_SCALE = 2.0**-24  # 24-bit uniforms are exact in float32
 def philox4x32(c0, c1, c2, c3, k0: int, k1: int, rounds: int = PHILOX_ROUNDS):
     """Philox4x32-``rounds`` of the counter words ``c0..c3`` (int64 tensors, broadcastable, values
     in [0, 2**32)) under the key ``(k0, k1)``. Returns four int64 tensors of the broadcast shape."""
-    shape = torch.broadcast_shapes(c0.shape, c1.shape, c2.shape, c3.shape)
+    # numpy's: torch.broadcast_shapes imports sympy on first use (1.5 s, most of a small sweep's time)
+    shape = np.broadcast_shapes(c0.shape, c1.shape, c2.shape, c3.shape)
     # fresh copies: the rounds work in place, and one tensor may be passed for several words
     c0, c1, c2, c3 = (c.expand(shape).clone(memory_format=torch.contiguous_format) for c in (c0, c1, c2, c3))
     p0, p1 = torch.empty_like(c0), torch.empty_like(c0)
