@@ -13,10 +13,12 @@ of the step size. Adam and RMSprop normalise by the gradient's second moment, wh
 gradient does not carry: no mean field is given for them.
 
 The loop runs in C where the fused CPU engine is built (cpu_kernel.c, bb_mean_field), else here
-in numpy: the same recurrence, in float64 (tests compare the two).
+in numpy: the same recurrence, in float64 (tests compare the two). Either way Ctrl-C stops it.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -82,7 +84,8 @@ def _compiled(n_arms: int):
 
     if n_arms > MAX_ARMS["cpu"] or cpu_engine.unavailable_reason(torch.device("cpu")) is not None:
         return None
-    return cpu_engine.load_kernel().bb_mean_field
+    # on a worker thread, with a cancel flag: a long horizon stops within milliseconds of Ctrl-C
+    return functools.partial(cpu_engine.call_cancellable, cpu_engine.load_kernel().bb_mean_field)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -106,14 +105,17 @@ def test_kernel_is_compiled_once_per_rule_and_cached(tmp_path):
 
 def test_an_edited_kernel_source_is_rebuilt_not_reused(monkeypatch, tmp_path):
     """The cache key covers the source: the same rule from an edited cpu_kernel.c is a new build."""
-    original = Path(cpu_engine.load_kernel()._name).name
+    cpu_engine.load_kernel()
+    original = cpu_engine.kernel_path().name
     source = tmp_path / "cpu_kernel.c"
     source.write_text(cpu_engine.SOURCE.read_text() + "/* edited */\n")
     monkeypatch.setattr(cpu_engine, "SOURCE", source)
     monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(cpu_engine, "_kernels", {})
     monkeypatch.setattr(cpu_engine, "_failures", {})
-    edited = Path(cpu_engine.load_kernel()._name)
+    monkeypatch.setattr(cpu_engine, "_paths", {})
+    cpu_engine.load_kernel()
+    edited = cpu_engine.kernel_path()
     assert edited.parent == tmp_path / "cache" and edited.name != original
 
 
