@@ -20,7 +20,7 @@ from batched_bandit import run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.cli.args import parse_axis
 from batched_bandit.stats import wilson_interval
-from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts
+from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts, normal_arms
 from batched_bandit.study import open as open_study
 from batched_bandit.study.store import FILE
 from batched_bandit.study.tables import CURVE_COLUMNS, RESULT_COLUMNS
@@ -310,6 +310,15 @@ BAD_SWEEP = [
     (dict(temperature=[1.0, 1e-40]), ValueError, "temperature = 1e-40 underflows in float32"),
     (dict(arms=[tuple(range(65))], backend="cpu"), ValueError, "at most 64 arms"),
     (dict(client=object(), executor=InProcess()), ValueError, "give client= .* or executor=, not both"),
+    # issue 15: every check on the values before the folder exists
+    (dict(steps_per_episode=[10, 2**31]), ValueError, r"steps_per_episode must be an integer in \[1, 2,147,483,647\]"),
+    (dict(n_bandits=2**62, n_episodes=4), ValueError, "n_bandits x n_episodes x steps_per_episode must be at most"),
+    (dict(precision=0.01, max_bandits=2**62, n_episodes=4), ValueError, r"got 4,611,686,018,427,387,904 x 4 x"),
+    (dict(reward_values=[(1.0, -1.0), (1e-46, 0.0)]), ValueError, "round to the same float32 value 0.0"),
+    (dict(win_prob=[normal_arms(4, 0.5, 0.15)]), ValueError, "its draws range over"),
+    (dict(means=[normal_arms(4, 0.0, 1e38)]), ValueError, r"means = -8.2\d*e\+38 overflows in float32"),
+    (dict(command="batched-bandit sweep"), TypeError, r"command must be a sequence of strings \(as sys.argv\)"),
+    (dict(executor=object()), TypeError, "executor must have executors.InProcess's run"),
 ]
 
 
@@ -407,6 +416,14 @@ def test_cli_sweep_equals_python_sweep(tmp_path):
         (["--n-bandits", "0"], "n_bandits must be an integer >= 1"),
         (["--device", "tpu"], "device must be"),
         (["--out", "/proc/no/such/study"], "error: "),
+        (["--arms", "normal:inf:0:1"], "random arms 'normal:inf:0:1': K must be an integer in [2, 1,048,576]"),
+        (["--arms", "normal:1e12:0:1"], "K must be an integer in [2, 1,048,576], got 1000000000000"),
+        (["--win-prob", "normal:4:0.5:0.15"], "win_prob normal:4:0.5:0.15: its draws range over [-0.731, 1.73]"),
+        (["--steps", "1e20"], "steps_per_episode must be an integer in [1, 2,147,483,647]"),
+        (["--n-bandits", "1e20"], "got 100,000,000,000,000,000,000 x 50 x 1,000"),
+        (["--reward-values", "1e-46,0"], "round to the same float32 value 0.0"),
+        (["--temperature", "0.01:100:1000000000"], "a range of 1,000,000,000 values; a study holds at most 100,000"),
+        (["--temperature", "0.01:100:1000:log", "--lr", "1e-3:1:1000:log"], "the grid has 1,000,000 settings"),
     ],
 )
 def test_cli_sweep_bad_input_exits_2(args, message, tmp_path, capsys):
