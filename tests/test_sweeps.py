@@ -147,6 +147,20 @@ def test_the_csv_keeps_twelve_significant_digits_of_every_computed_number(tmp_pa
     assert any(f"{r['success_rate']:.4f}" != f"{r['mean_final_p_best']:.4f}" for r in result.rows)  # not vacuous
 
 
+def test_one_bandits_mean_intervals_are_undefined_empty_in_the_csv(tmp_path):
+    result = sweep(tmp_path, temperature=[1.0, 2.0], n_bandits=1, n_episodes=2, steps_per_episode=20, figures=False)
+    intervals = {"results.csv": ("regret_ci_low", "regret_ci_high"),
+                 "curves.csv": ("p_best_ci_low", "p_best_ci_high", "regret_ci_low", "regret_ci_high")}  # fmt: skip
+    for (name, columns), rows in zip(intervals.items(), (result.rows, result.curves)):
+        with open(tmp_path / name) as f:
+            parsed = list(csv.DictReader(f))
+        assert len(parsed) == len(rows) > 0
+        for text, row in zip(parsed, rows):
+            assert all(text[c] == "" and math.isnan(row[c]) for c in columns), (name, text)
+            assert text["success_ci_low" if name == "curves.csv" else "ci_low"] != ""  # Wilson's: defined for n = 1
+    assert all(math.isnan(row["regret_ci_low"]) for row in load_rows(tmp_path))
+
+
 def test_rule_axes_rows_equal_run_batch(tmp_path):
     """Settings of other rules (adam with betas, an EMA baseline, momentum) share batches and still
     give each setting exactly run_batch's bandits."""
