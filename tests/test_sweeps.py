@@ -344,6 +344,16 @@ def test_bad_sweep_input_is_refused_before_any_work(kwargs, error, message, tmp_
     assert not (tmp_path / "out").exists()
 
 
+def test_an_executor_with_only_run_is_enough(tmp_path):
+    class Minimal:  # executors.InProcess's run, nothing else
+        def run(self, jobs, on_result, on_steps=None):
+            InProcess().run(jobs, on_result, on_steps)
+
+    result = sweep(tmp_path, temperature=[1.0], executor=Minimal(), **SMALL)
+    assert result.tasks_computed == result.tasks_total == 1
+    assert "Minimal object" in json.loads((tmp_path / "meta.json").read_text())["calls"][0]["executor"]
+
+
 def test_meta_records_every_call(tmp_path):
     sweep(tmp_path, temperature=[0.5, 5.0], seed=9, command=["my", "script"], **SMALL)
     sweep(tmp_path, temperature=[0.5, 5.0], seed=9, **SMALL)

@@ -119,7 +119,7 @@ def sweep(
         "backends": sorted(set(backends.values())) if local else backend,
         "cpu": _cpu_name(),
         "cpu_threads": torch.get_num_threads(),
-        **executor.describe(),
+        **(executor.describe() if callable(getattr(executor, "describe", None)) else {"executor": repr(executor)}),
         "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
         "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
     }  # fmt: skip
