@@ -19,6 +19,13 @@ import torch
 from .rng import MAX_SEED
 from .schema import MODEL_OF, MODELS, SEED_ARMS, Option, interval_text
 
+# Sizes the engines count exactly: each arm's pulls in an episode are int32 in every engine; steps,
+# bandit ids and bandit-steps done are int64 (the C kernel's loops and progress counter, the stream's
+# counters); the Triton kernel indexes a launch's bandits in int32.
+MAX_STEPS_PER_EPISODE = 2**31 - 1
+MAX_BANDIT_STEPS = 2**63 - 1
+MAX_CHUNK = {"triton": 2**31 - 1024}  # bandits per launch (whole blocks of up to 1024 stay below 2**31)
+
 
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
@@ -37,6 +44,29 @@ def check_count(name: str, value) -> int:
     if int(value) < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
+
+
+def check_run_size(n_bandits: int, n_episodes: int, steps_per_episode: int) -> None:
+    """Counts the engines hold exactly (see MAX_STEPS_PER_EPISODE, MAX_BANDIT_STEPS), checked before any
+    work; ValueError naming the argument and the range."""
+    if steps_per_episode > MAX_STEPS_PER_EPISODE:
+        raise ValueError(
+            f"steps_per_episode must be an integer in [1, {MAX_STEPS_PER_EPISODE:,}] (2**31 - 1: an episode's "
+            f"pulls of each arm are counted in int32), got {steps_per_episode:,}; use more, shorter episodes"
+        )
+    if n_bandits * n_episodes * steps_per_episode > MAX_BANDIT_STEPS:
+        raise ValueError(
+            f"n_bandits x n_episodes x steps_per_episode must be at most {MAX_BANDIT_STEPS:,} (2**63 - 1: steps and "
+            f"bandit-steps are counted in int64), got {n_bandits:,} x {n_episodes:,} x {steps_per_episode:,}"
+        )
+
+
+def check_chunk_size(backend: str, chunk_size: int) -> None:
+    """The most bandits one launch of ``backend`` can index (MAX_CHUNK), where it has a limit."""
+    limit = MAX_CHUNK.get(backend)
+    if limit is not None and chunk_size > limit:
+        raise ValueError(f"chunk_size must be at most {limit:,} with backend {backend!r} (its kernel indexes a "
+                         f"launch's bandits in int32), got {chunk_size:,}")  # fmt: skip
 
 
 def check_seed(seed) -> int:
@@ -133,6 +163,31 @@ def check_representable(name: str, values: torch.Tensor, dtype: torch.dtype, *, 
         raise ValueError(
             f"{name} = {bad!r} {'overflows' if abs(bad) > info.max else 'underflows'} in {dtype_name(dtype)}: "
             f"|{name}| must be {allowed}"
+        )
+
+
+def check_distinct_in_dtype(win: torch.Tensor, loss: torch.Tensor, dtype: torch.dtype) -> None:
+    """win > loss still holds after rounding both to ``dtype`` (else every reward is the same number)."""
+    win_d, loss_d = compact(win).to(dtype), compact(loss).to(dtype)
+    same = ~(win_d > loss_d)
+    if bool(same.any()):
+        i = int(same.nonzero()[0])
+        raise ValueError(
+            f"reward_values (win {win[i].item()!r}, loss {loss[i].item()!r}) round to the same {dtype_name(dtype)} "
+            f"value {win_d[i].item()!r}: win must stay > loss in {dtype_name(dtype)}; use values further apart or "
+            "dtype=torch.float64"
+        )
+
+
+def check_below_one_in_dtype(name: str, values: torch.Tensor, dtype: torch.dtype) -> None:
+    """A decay factor in [0, 1) stays below 1 after rounding to ``dtype`` (1 would stop the decay)."""
+    rounded = compact(values).to(dtype)
+    if bool((rounded >= 1).any()):
+        bad = float(compact(values)[rounded >= 1][0])
+        largest = 1 - torch.finfo(dtype).eps / 2
+        raise ValueError(
+            f"{name} = {bad!r} rounds to 1 in {dtype_name(dtype)}: {name} must be in [0, {largest!r}] there; use "
+            "dtype=torch.float64 or a smaller value"
         )
 
 

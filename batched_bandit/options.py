@@ -146,15 +146,22 @@ def check_numerics(setup: Setup, n_episodes: int, steps_per_episode: int, dtype:
     checks.check_representable(MODELS[setup.model], setup.params, dtype)
     for name, values in (("reward_values", h.win), ("reward_values", h.loss), ("reward_sd", h.reward_sd)):
         checks.check_representable(name, values, dtype)
+    checks.check_distinct_in_dtype(h.win, h.loss, dtype)
+    for name in ("momentum", "beta1", "beta2", "alpha", "baseline_decay"):  # complements 1 - x stay > 0
+        checks.check_below_one_in_dtype(name, getattr(h, name), dtype)
     checks.check_representable("init_weights", b.init_weights, dtype)
     reward = checks.rowwise(reward_bound_of(setup.model), setup.params, h.win, h.loss, h.reward_sd,
                             n_bandits=setup.n_bandits)  # fmt: skip
     advantage = reward if b.rule.baseline == "none" else 2 * reward
-    exact = 2.0 ** {torch.float32: 24, torch.float64: 53}[dtype]  # integers up to this are exact in dtype
+    # integers up to 2**24 (float32), 2**53 (float64) are exact in dtype; whole sums are returned as int32
+    exact = min(2.0 ** {torch.float32: 24, torch.float64: 53}[dtype], 2.0**31 - 1)
     if integer_rewards(setup) and float((reward * steps_per_episode).max()) > exact:
         raise ValueError(
             f"steps_per_episode x the largest |reward| must be <= {exact:.0f} in {checks.dtype_name(dtype)}, so that "
-            f"per-arm sums stay exact; got {steps_per_episode:,} steps; use dtype=torch.float64 or shorter episodes"
+            f"per-arm sums stay exact (summed in {checks.dtype_name(dtype)}, returned as int32); got "
+            f"{steps_per_episode:,} steps; use "
+            + ("dtype=torch.float64 or " if exact < 2**31 - 1 else "")
+            + "shorter episodes"
         )
     checks.check_representable("steps_per_episode x the largest reward", reward * steps_per_episode, dtype)
     n_steps = n_episodes * steps_per_episode

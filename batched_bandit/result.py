@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -86,8 +87,8 @@ class RunResult:
             "success_ci_high": high,
             "mean_final_p_best": float(self.episode_p_best[:, -1].double().mean()),
             "mean_regret": float(regret.mean()),
-            "regret_ci_low": regret_low,
-            "regret_ci_high": regret_high,
+            "regret_ci_low": defined(regret_low),  # None (JSON null) for one bandit: no interval
+            "regret_ci_high": defined(regret_high),
             "device": self.device,
             "backend": self.backend,
             "dtype": self.dtype,
@@ -116,12 +117,22 @@ class RunResult:
             f"  {describe_rule(s)}, seed {s['seed']}",
             f"  success rate {rate}  (95% CI {low} .. {high}; {s['successes']:,} of {s['n_bandits']:,})",
             f"  mean P(best arm) at the end {s['mean_final_p_best']:.4f}",
-            f"  mean regret {s['mean_regret']:.5g} (95% CI {s['regret_ci_low']:.5g} .. {s['regret_ci_high']:.5g}), "
+            f"  mean regret {s['mean_regret']:.5g} (95% CI {interval(s['regret_ci_low'], s['regret_ci_high'])}), "
             f"{s['mean_regret'] / n_steps:.4g} per step",
             f"  {s['wall_time_s']:.3f} s on {s['device']} ({s['backend']} backend, {s['dtype']}), "
             f"{s['bandit_steps_per_s']:.3g} bandit-steps/s",
         ]
         return "\n".join(lines)
+
+
+def defined(value: float) -> float | None:
+    """A number, or None where it is undefined (NaN: an interval of one value)."""
+    return None if math.isnan(value) else value
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """An interval as text, or why there is none."""
+    return "undefined for one bandit" if low is None or high is None else f"{low:.5g} .. {high:.5g}"
 
 
 def describe(values: torch.Tensor, per_row: bool = False) -> float | list | str:

@@ -12,7 +12,16 @@ from collections.abc import Callable
 import torch
 
 from . import engines
-from .checks import check_bool, check_count, check_dtype, check_progress, check_seed, dtype_name
+from .checks import (
+    check_bool,
+    check_chunk_size,
+    check_count,
+    check_dtype,
+    check_progress,
+    check_run_size,
+    check_seed,
+    dtype_name,
+)
 from .engines import describe_device, resolve_device
 from .memory import check_memory
 from .options import Setup, check_numerics, integer_rewards, make_setup, problem_size
@@ -49,6 +58,7 @@ def run_batch(
     n_bandits = check_count("n_bandits", n_bandits)
     n_episodes = check_count("n_episodes", n_episodes)
     steps_per_episode = check_count("steps_per_episode", steps_per_episode)
+    check_run_size(n_bandits, n_episodes, steps_per_episode)
     seed = check_seed(seed)
     dtype = check_dtype(dtype)
     record_episodes = check_bool("record_episodes", record_episodes)
@@ -62,6 +72,7 @@ def run_batch(
     rule = setup.batch.rule
     backend_name = engines.resolve_backend(backend, torch_device, dtype, n_arms, rule)
     chunk_size = chunk_size or engines.default_chunk_size(backend_name, torch_device, n_arms)
+    check_chunk_size(backend_name, min(chunk_size, n_bandits))
     check_memory(n_bandits, n_arms, n_episodes, record_episodes, chunk_size, dtype, torch_device)
 
     start = time.perf_counter()  # after the checks and an engine's one-off build at first use

@@ -21,11 +21,12 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 
 
 def mean_interval(total: float, total_squares: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation interval of a mean from the sum and the sum of squares of n values."""
-    if n == 0:
+    """Normal-approximation interval of a mean from the sum and the sum of squares of n values;
+    undefined (NaN, NaN) for fewer than two values: one value says nothing of the spread."""
+    if n < 2:
         return math.nan, math.nan
     mean = total / n
-    variance = max(0.0, total_squares / n - mean * mean) * n / (n - 1) if n > 1 else 0.0
+    variance = max(0.0, total_squares / n - mean * mean) * n / (n - 1)
     half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(variance / n)
     return mean - half, mean + half
 

@@ -128,6 +128,11 @@ BAD_RUN = [
     (["--win-prob", "0.5,1.5"], "win_prob must be probabilities in [0, 1]"),
     (["--nesterov"], "nesterov requires momentum > 0"),
     (["--weight-decay", "300"], "SGD diverges when lr * weight_decay >= 2"),
+    (["--steps", "1e20"], "steps_per_episode must be an integer in [1, 2,147,483,647]"),
+    (["--n-bandits", "1e20"], "must be at most 9,223,372,036,854,775,807 (2**63 - 1"),
+    (["--n-bandits", "12345678901234567891"], "got 12,345,678,901,234,567,891 x 50 x 1,000"),  # read exactly
+    (["--reward-values", "1e-46,0"], "(win 1e-46, loss 0.0) round to the same float32 value 0.0"),
+    (["--momentum", "0.999999999"], "momentum = 0.999999999 rounds to 1 in float32"),
 ]
 
 

@@ -59,6 +59,22 @@ BAD = [
     (dict(arms=(0.0, 1e300)), ValueError, "arms = 1e\\+300 overflows in float32"),
     (dict(steps_per_episode=2**25), ValueError, "steps_per_episode x the largest |reward| must be <= 16777216"),
     (dict(n_bandits=10**12), ValueError, "this run needs about"),
+    # issue 15: every number as the run's dtype holds it, every count as the engines count it
+    (dict(reward_values=(1e-46, 0.0)), ValueError, r"\(win 1e-46, loss 0.0\) round to the same float32 value 0.0"),
+    (dict(reward_values=(1.0 + 1e-9, 1.0)), ValueError, "round to the same float32 value 1.0"),
+    (dict(momentum=1 - 1e-9), ValueError, r"momentum = 0.999999999 rounds to 1 in float32: .* \[0, 0.99999994"),
+    (dict(optimizer="adam", betas=(0.9, 1 - 1e-9)), ValueError, "beta2 = 0.999999999 rounds to 1"),
+    (dict(optimizer="rmsprop", alpha=1 - 1e-9), ValueError, "alpha = 0.999999999 rounds to 1 in float32"),
+    (dict(baseline=("ema", 1 - 1e-9)), ValueError, "baseline_decay = 0.999999999 rounds to 1 in float32"),
+    (dict(steps_per_episode=2**31), ValueError, r"steps_per_episode must be an integer in \[1, 2,147,483,647\]"),
+    (dict(steps_per_episode=1e20), ValueError, r"steps_per_episode must be an integer in \[1, 2,147,483,647\]"),
+    (dict(n_bandits=1e20), ValueError, "n_bandits x n_episodes x steps_per_episode must be at most 9,223,372,036,"),
+    (dict(n_bandits=2**40, n_episodes=2**20, steps_per_episode=2**3), ValueError, "must be at most 9,223,372,036,"),
+    (
+        dict(steps_per_episode=10**9, reward_values=(3.0, -1.0), dtype=torch.float64),
+        ValueError,
+        r"steps_per_episode x the largest \|reward\| must be <= 2147483647 in float64, .* returned as int32",
+    ),
     (dict(optimiser="adam"), TypeError, "unknown option 'optimiser'"),
 ]
 
@@ -107,6 +123,25 @@ def test_per_bandit_options_take_tensors_and_report_the_bandit():
 def test_float64_accepts_what_float32_cannot_hold():
     out = run_batch(4, temperature=1e-20, lr=1e-3, n_episodes=1, steps_per_episode=50, dtype=torch.float64)
     assert torch.isfinite(out.weights).all() and out.options["optimizer"] == "sgd"
+    tiny = run_batch(4, reward_values=(1e-46, 0.0), momentum=1 - 1e-9, n_episodes=1, steps_per_episode=50,
+                     dtype=torch.float64)  # fmt: skip
+    assert float(tiny.episode_rewards.max()) > 0  # float64 holds win > loss: rewards are not all equal
+
+
+def test_the_largest_counts_are_accepted():
+    """The limits are the engines' own, not tighter: 2**31 - 1 steps an episode, 2**63 - 1 bandit-steps."""
+
+    class Started(Exception):
+        pass
+
+    def started(*_):
+        raise Started
+
+    setup = dict(n_episodes=1, record_episodes=False, means=(0.0, 1.0), backend="torch")
+    with pytest.raises(Started):  # the longest episode: past every check, stopped at the first progress report
+        run_batch(1, steps_per_episode=2**31 - 1, progress=started, **setup)
+    with pytest.raises(ValueError, match="this run needs about"):  # 2**32 bandits: only memory says no
+        run_batch(2**32, steps_per_episode=2**31 - 1, progress=started, **setup)
 
 
 def test_extremes_that_are_accepted_give_finite_results():
@@ -182,3 +217,17 @@ def check_any_input(options, n_bandits, steps):
     assert ((out.episode_p_best >= 0) & (out.episode_p_best <= 1)).all()
     assert (out.episode_regret >= -1e-9).all() and 0 <= out.success_rate <= 1
     assert math.isfinite(out.scalars()["mean_regret"])
+
+
+def test_a_chunk_larger_than_the_triton_kernel_indexes_is_refused(monkeypatch):
+    from batched_bandit import checks
+    from batched_bandit.engines import unavailable_reason
+
+    if unavailable_reason("triton", torch.device("cpu"), torch.float32) is not None:
+        pytest.skip("triton cannot run here")
+    monkeypatch.setitem(checks.MAX_CHUNK, "triton", 100)  # 2**31 - 1024 bandits would not fit in memory here
+    with pytest.raises(ValueError, match="chunk_size must be at most 100 with backend 'triton'"):
+        run_batch(200, backend="triton", chunk_size=150, **NOT_BEFORE_WORK)
+    with pytest.raises(ValueError, match="chunk_size must be at most 100"):  # the engine's own chunks: its limit too
+        run_batch(101, backend="triton", chunk_size=10**6, **NOT_BEFORE_WORK)
+    assert run_batch(101, backend="torch", chunk_size=150, n_episodes=1, steps_per_episode=2).n_bandits == 101

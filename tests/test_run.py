@@ -61,6 +61,15 @@ def test_summary_for_one_bandit_speaks_like_the_seed():
     assert "success rate" in run_batch(10, n_episodes=1, steps_per_episode=5).summary()
 
 
+def test_one_bandits_regret_interval_is_undefined_not_zero_wide():
+    res = run_batch(1, n_episodes=2, steps_per_episode=40)
+    scalars = res.scalars()
+    assert scalars["regret_ci_low"] is None and scalars["regret_ci_high"] is None  # JSON null
+    assert "(95% CI undefined for one bandit)" in res.summary()
+    two = run_batch(2, n_episodes=2, steps_per_episode=40).scalars()
+    assert two["regret_ci_low"] < two["mean_regret"] < two["regret_ci_high"]
+
+
 def test_summary_for_one_bandit_without_recorded_episodes_prints_no_episode_lines():
     res = run_batch(1, n_episodes=3, steps_per_episode=40, record_episodes=False)
     text = res.summary()

@@ -3,7 +3,7 @@ from statistics import NormalDist
 
 import pytest
 
-from batched_bandit.stats import chi_square_homogeneity, chi_square_sf, two_proportion_z, wilson_interval
+from batched_bandit.stats import chi_square_homogeneity, chi_square_sf, mean_interval, two_proportion_z, wilson_interval
 
 
 def test_wilson_interval_known_values():
@@ -22,6 +22,16 @@ def test_wilson_interval_ends_are_exact():
     centre - half at +2.8e-17 for 0 of 5, 0 of 10, ...)."""
     for n in range(1, 300):
         assert wilson_interval(0, n)[0] == 0.0 and wilson_interval(n, n)[1] == 1.0, n
+
+
+def test_the_interval_of_a_mean_of_one_value_is_undefined_not_zero_wide():
+    for total, squares, n in ((0.0, 0.0, 0), (3.0, 9.0, 1), (0.0, 0.0, 1)):
+        low, high = mean_interval(total, squares, n)
+        assert math.isnan(low) and math.isnan(high), n
+    low, high = mean_interval(1.0 + 3.0, 1.0 + 9.0, 2)  # values 1 and 3: sd sqrt(2), half-width 1.96
+    assert math.isclose(low, 2.0 - NormalDist().inv_cdf(0.975)) and math.isclose(
+        high, 2.0 + NormalDist().inv_cdf(0.975)
+    )
 
 
 def test_two_proportion_z():

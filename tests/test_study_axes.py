@@ -1,12 +1,17 @@
 """The grid: the product of the axes, crossed only where an axis applies; batches; checks."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batched_bandit import Setting, grid
+from batched_bandit.study import axes
 from batched_bandit.study.axes import batch_key, columns, grid_and_columns
-from batched_bandit.study.problems import normal_arms
+from batched_bandit.study.problems import gap_arms, normal_arms, uniform_arms
 
 
 def test_grid_is_the_sorted_product_with_batches_adjacent():
@@ -103,6 +108,18 @@ BAD_GRID = [
     (dict(win_prob=[(0.5, 1.5)]), "win_prob must be probabilities in"),
     (dict(temperature_=1.0), "unknown sweep axis 'temperature_'"),
     (dict(betas=[(0.9, 0.99), (0.8, 0.99)]), "betas must be a pair .* to sweep them, give beta1 and beta2 as axes"),
+    # issue 15: random problems whose draws leave the model's range, grids and axes beyond a study's size
+    (dict(win_prob=[normal_arms(4, 0.5, 0.15)]), r"win_prob normal:4:0.5:0.15: its draws range over \[-0.731, 1.73\]"),
+    (dict(win_prob=[uniform_arms(4, 0.0, 1.5)]), r"win_prob uniform:4:0.0:1.5: .* within \[0, 1\]"),
+    (dict(win_prob=[gap_arms(4, 0.1, 0.6, 0.5)]), r"win_prob gaps:4:0.1:0.6:0.5: its draws range over \[-0.1, 0.5\]"),
+    (dict(means=[normal_arms(4, 0.0, 1e308)]), r"means normal:4:0.0:1e\+308: its draws range over \[-inf, inf\]"),
+    (dict(arms=[uniform_arms(4, -1e308, 1e308)]), r"arms uniform:4:.*must be finite"),
+    (
+        dict(temperature=np.geomspace(0.01, 100, 1000), lr=np.geomspace(1e-3, 1, 1000)),
+        r"the grid has 1,000,000 settings \(1,000 lr x 1,000 temperature\); a study holds at most 100,000: split it",
+    ),
+    (dict(temperature=np.geomspace(0.01, 100, 100_001)), "temperature: 100,001 values; a study holds at most 100,000"),
+    (dict(arms=np.zeros((100_001, 2))), "arms: 100,001 values; a study holds at most 100,000"),
 ]
 
 
@@ -110,3 +127,47 @@ BAD_GRID = [
 def test_bad_axes_are_refused(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         grid(**kwargs)
+
+
+def test_a_grid_too_large_is_refused_at_once():
+    """10**6 settings: counted, not made (making and checking them took 25 minutes, or ran out of memory)."""
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="the grid has 1,000,000,000 settings"):
+        grid(
+            temperature=np.geomspace(0.01, 100, 1000),
+            lr=np.geomspace(1e-3, 1, 1000),
+            momentum=np.linspace(0, 0.9, 1000),
+        )
+    assert time.perf_counter() - start < 1.0
+    assert len(grid(temperature=np.geomspace(0.01, 100, 1000), lr=[0.1] * 1 + [0.2])) == 2000  # within: made
+
+
+GRIDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "temperature": st.lists(st.sampled_from([0.5, 1.0, 2.0, 4.0]), min_size=1, max_size=4, unique=True),
+        "optimizer": st.lists(st.sampled_from(["sgd", "adam", "rmsprop"]), min_size=1, max_size=3, unique=True),
+        "baseline": st.lists(st.sampled_from(["none", "mean", "ema"]), min_size=1, max_size=3, unique=True),
+        "momentum": st.lists(st.sampled_from([0.0, 0.5, 0.9]), min_size=1, max_size=3, unique=True),
+        "beta1": st.lists(st.sampled_from([0.5, 0.9]), min_size=1, max_size=2, unique=True),
+        "eps": st.lists(st.sampled_from([1e-8, 1e-6]), min_size=1, max_size=2, unique=True),
+        "centered": st.lists(st.booleans(), min_size=1, max_size=2, unique=True),
+        "reward_sd": st.lists(st.sampled_from([0.5, 1.0]), min_size=1, max_size=2, unique=True),
+        "means": st.just([(0.0, 1.0), (0.5, 0.2, 0.1)]),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(GRIDS)
+def test_the_grid_size_is_counted_exactly_without_making_the_grid(axes_values):
+    if "ema" in axes_values.get("baseline", ()):
+        axes_values["baseline_decay"] = [0.5, 0.9]
+    counted = []
+    original = axes.grid_size
+    try:
+        axes.grid_size = lambda values, model: counted.append(original(values, model)) or counted[-1]
+        made = grid(**axes_values)
+    finally:
+        axes.grid_size = original
+    assert counted == [len(made)]

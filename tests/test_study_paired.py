@@ -73,6 +73,18 @@ def test_cli_compare(study, capsys):
     assert main(["compare", str(study / "nothing"), "--a", "lr=1", "--b", "lr=2"]) == 2
 
 
+def test_an_axis_given_twice_in_one_selector_is_refused(study, capsys):
+    """The last value must not silently win (compare --a temperature=0.1 temperature=1)."""
+    for a in (["temperature=0.08", "temperature=0.05"], ["lr=0.01", "temperature=0.08", "lr=0.01"]):
+        assert main(["compare", str(study), "--a", *a, "--b", "temperature=0.05", "lr=0.01"]) == 2
+        err = capsys.readouterr().err
+        axis = a[0].split("=")[0]
+        assert f"--a: the axis {axis} is given twice" in err and err.count("\n") == 1
+    assert main(["compare", str(study), "--a", "temperature=0.08", "lr=0.01", "--b", "steps-per-episode=50",
+                 "steps_per_episode=50"]) == 2  # fmt: skip
+    assert "--b: the axis steps_per_episode is given twice (steps-per-episode=50 and" in capsys.readouterr().err
+
+
 def test_a_value_typed_with_seven_digits_finds_its_grid_point():
     """Log-spaced grid points are not short decimals: 0.1467799 names 0.14677992676220697 (5e-8 off),
     while a value 1e-5 off, or a neighbour, names nothing."""

@@ -45,14 +45,14 @@ def test_gaps_put_one_best_arm_at_a_uniform_position():
 def test_text_forms_round_trip_and_bad_ones_are_refused():
     for dist in (normal_arms(4), uniform_arms(3, 0.1, 0.9), gap_arms(6, 0.05, 0.5), gap_arms(2, 0.1, 0.2, -1.0)):
         assert RandomArms.parse(str(dist)) == dist
-    for text, message in (
-        ("normal:4:0", "random arms must be"),
-        ("cauchy:4:0:1", "random arms must be"),
-        ("normal:1:0:1", "K must be an integer >= 2"),
-        ("uniform:3:1:0", "LOW must be <= HIGH"),
-        ("gaps:3:0:1", "gaps must be > 0"),
-        ("normal:4:0:-1", "the sd must be >= 0"),
-    ):
+    for text, message in (("normal:4:0", "random arms must be"), ("cauchy:4:0:1", "random arms must be"),
+                          ("normal:1:0:1", r"K must be an integer in \[2, 1,048,576\]"),
+                          ("uniform:3:1:0", "LOW must be <= HIGH"), ("gaps:3:0:1", "gaps must be > 0"),
+                          ("normal:4:0:-1", "the sd must be >= 0"), ("normal:inf:0:1", "K must be an integer in"),
+                          ("normal:nan:0:1", "K must be an integer in"), ("normal:1e30:0:1", "K must be an integer in"),
+                          ("normal:2.5:0:1", "K must be an integer in"), ("normal:4:0:1e400", "must be finite"),
+                          ("normal:4:0:1:2", "random arms must be"), ("uniform:4::1", "random arms must be"),
+                          ("", "random arms must be")):  # fmt: skip
         with pytest.raises(ValueError, match=message):
             RandomArms.parse(text)
 

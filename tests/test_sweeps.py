@@ -20,7 +20,7 @@ from batched_bandit import run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.cli.args import parse_axis
 from batched_bandit.stats import wilson_interval
-from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts, open_study
+from batched_bandit.study import InProcess, load_curves, load_rows, load_verdicts, normal_arms, open_study
 from batched_bandit.study.store import FILE
 from batched_bandit.study.tables import CURVE_COLUMNS, RESULT_COLUMNS
 
@@ -144,6 +144,20 @@ def test_the_csv_keeps_twelve_significant_digits_of_every_computed_number(tmp_pa
         assert words[5:] == [f"{row['ci_low']:.4f}..{row['ci_high']:.4f}", f"{row['mean_final_p_best']:.4f}",
                              f"{row['locked_wrong']:.4f}"]  # fmt: skip
     assert any(f"{r['success_rate']:.4f}" != f"{r['mean_final_p_best']:.4f}" for r in result.rows)  # not vacuous
+
+
+def test_one_bandits_mean_intervals_are_undefined_empty_in_the_csv(tmp_path):
+    result = sweep(tmp_path, temperature=[1.0, 2.0], n_bandits=1, n_episodes=2, steps_per_episode=20)
+    intervals = {"results.csv": ("regret_ci_low", "regret_ci_high"),
+                 "curves.csv": ("p_best_ci_low", "p_best_ci_high", "regret_ci_low", "regret_ci_high")}  # fmt: skip
+    for (name, columns), rows in zip(intervals.items(), (result.rows, result.curves)):
+        with open(tmp_path / name) as f:
+            parsed = list(csv.DictReader(f))
+        assert len(parsed) == len(rows) > 0
+        for text, row in zip(parsed, rows):
+            assert all(text[c] == "" and math.isnan(row[c]) for c in columns), (name, text)
+            assert text["success_ci_low" if name == "curves.csv" else "ci_low"] != ""  # Wilson's: defined for n = 1
+    assert all(math.isnan(row["regret_ci_low"]) for row in load_rows(tmp_path))
 
 
 def test_rule_axes_rows_equal_run_batch(tmp_path):
@@ -308,6 +322,15 @@ BAD_SWEEP = [
     (dict(temperature=[1.0, 1e-40]), ValueError, "temperature = 1e-40 underflows in float32"),
     (dict(arms=[tuple(range(65))], backend="cpu"), ValueError, "at most 64 arms"),
     (dict(client=object(), executor=InProcess()), ValueError, "give client= .* or executor=, not both"),
+    # issue 15: every check on the values before the folder exists
+    (dict(steps_per_episode=[10, 2**31]), ValueError, r"steps_per_episode must be an integer in \[1, 2,147,483,647\]"),
+    (dict(n_bandits=2**62, n_episodes=4), ValueError, "n_bandits x n_episodes x steps_per_episode must be at most"),
+    (dict(precision=0.01, max_bandits=2**62, n_episodes=4), ValueError, r"got 4,611,686,018,427,387,904 x 4 x"),
+    (dict(reward_values=[(1.0, -1.0), (1e-46, 0.0)]), ValueError, "round to the same float32 value 0.0"),
+    (dict(win_prob=[normal_arms(4, 0.5, 0.15)]), ValueError, "its draws range over"),
+    (dict(means=[normal_arms(4, 0.0, 1e38)]), ValueError, r"means = -8.2\d*e\+38 overflows in float32"),
+    (dict(command="batched-bandit sweep"), TypeError, r"command must be a sequence of strings \(as sys.argv\)"),
+    (dict(executor=object()), TypeError, "executor must have executors.InProcess's run"),
 ]
 
 
@@ -317,6 +340,16 @@ def test_bad_sweep_input_is_refused_before_any_work(kwargs, error, message, tmp_
     with pytest.raises(error, match=message):
         sweep(out, **kwargs, progress=lambda *_: pytest.fail("work started before the check"))
     assert not (tmp_path / "out").exists()
+
+
+def test_an_executor_with_only_run_is_enough(tmp_path):
+    class Minimal:  # executors.InProcess's run, nothing else
+        def run(self, jobs, on_result, on_steps=None):
+            InProcess().run(jobs, on_result, on_steps)
+
+    result = sweep(tmp_path, temperature=[1.0], executor=Minimal(), **SMALL)
+    assert result.tasks_computed == result.tasks_total == 1
+    assert "Minimal object" in json.loads((tmp_path / "meta.json").read_text())["calls"][0]["executor"]
 
 
 def test_meta_records_every_call(tmp_path):
@@ -405,6 +438,14 @@ def test_cli_sweep_equals_python_sweep(tmp_path):
         (["--n-bandits", "0"], "n_bandits must be an integer >= 1"),
         (["--device", "tpu"], "device must be"),
         (["--out", "/proc/no/such/study"], "error: "),
+        (["--arms", "normal:inf:0:1"], "random arms 'normal:inf:0:1': K must be an integer in [2, 1,048,576]"),
+        (["--arms", "normal:1e12:0:1"], "K must be an integer in [2, 1,048,576], got 1000000000000"),
+        (["--win-prob", "normal:4:0.5:0.15"], "win_prob normal:4:0.5:0.15: its draws range over [-0.731, 1.73]"),
+        (["--steps", "1e20"], "steps_per_episode must be an integer in [1, 2,147,483,647]"),
+        (["--n-bandits", "1e20"], "got 100,000,000,000,000,000,000 x 50 x 1,000"),
+        (["--reward-values", "1e-46,0"], "round to the same float32 value 0.0"),
+        (["--temperature", "0.01:100:1000000000"], "a range of 1,000,000,000 values; a study holds at most 100,000"),
+        (["--temperature", "0.01:100:1000:log", "--lr", "1e-3:1:1000:log"], "the grid has 1,000,000 settings"),
     ],
 )
 def test_cli_sweep_bad_input_exits_2(args, message, tmp_path, capsys):

@@ -398,7 +398,7 @@ MUTANTS = [
     Mutant("ce-ids-int32", CE, '"bandit_ids": batch.bandit_ids.long().contiguous()',
            '"bandit_ids": batch.bandit_ids.int().contiguous()',
            "bandit ids passed as int32 to an int64 argument", CPU),
-    Mutant("ce-cache-key", CE, 'b"\\0".join([source, " ".join(flags).encode()', 'b"\\0".join([" ".join(flags).encode()',
+    Mutant("ce-cache-key", CE, 'parts = [source, " ".join(flags).encode()', 'parts = [" ".join(flags).encode()',
            "the kernel cache key forgets the source: an edited kernel reuses the stale build", CPU),
     Mutant("ce-on-steps", CE, "self.on_progress(done - self.reported)", "self.on_progress(done)",
            "progress reports the running total as if it were an increment", CPU),

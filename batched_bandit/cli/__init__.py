@@ -3,19 +3,48 @@ here and nowhere else.
 
 Bad input exits with status 2 and one line on stderr, never a traceback: argparse's own errors,
 and the library's ValueError / TypeError (raised before any work) and OSError (an unwritable or
-odd output folder). Warnings print as one line each.
+odd output folder). Warnings print as one line each. Ctrl-C exits with status 130 and SIGTERM
+(a batch system's stop, ``kill``) with 143, each after one line; both stop the work the same way,
+so an interrupted sweep continues when run again.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 import warnings
 
 from . import compare, plot, run, sweep, threshold
 from .args import join_negative_values
 
 COMMANDS = {"run": run, "sweep": sweep, "plot": plot, "compare": compare, "threshold": threshold}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so that it stops work the same way
+    (the C kernels' cancel flags, the store's transactions, the Dask cluster's shutdown)."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """While the command runs, SIGTERM raises Terminated (once: a second one during the clean-up is ignored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     command = COMMANDS[args.command]
     subparser = parser._subparsers._group_actions[0].choices[args.command]
     prefix = f"batched-bandit {args.command}"
-    with warnings.catch_warnings():  # warnings as one line each, without the source line
+    with warnings.catch_warnings(), sigterm_as_interrupt():  # warnings as one line each, without the source line
         warnings.simplefilter("default")
         warnings.showwarning = lambda message, *_, **__: print(f"{prefix}: warning: {message}", file=sys.stderr)
         try:
@@ -62,11 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as err:  # an output folder that cannot be written
             print(f"{prefix}: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            sys.stderr.write("\n")  # off the progress line
-            if args.command == "sweep":
-                print(f"interrupted; finished work is saved in {args.out}; run the same command again to continue",
+        except KeyboardInterrupt as stop:
+            if sys.stderr.isatty():
+                sys.stderr.write("\n")  # off the progress bar's line
+            what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            if args.command == "sweep" and os.path.isdir(args.out):
+                print(f"{what}; finished work is saved in {args.out}; run the same command again to continue",
                       file=sys.stderr)  # fmt: skip
             else:
-                print("interrupted", file=sys.stderr)
-            return 130
+                print(what, file=sys.stderr)
+            return 143 if isinstance(stop, Terminated) else 130

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
@@ -71,12 +72,13 @@ def count(name: str):
     accepted (the API's rule and message)."""
 
     def parse(text: str) -> int:
-        try:
-            value = float(text)
-        except ValueError:
+        try:  # as a decimal: 12345678901234567891 and 1e20 stay exact (a float would round them)
+            exact = Decimal(text.strip())
+        except InvalidOperation:
             raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1, got {text!r}") from None
+        whole = exact.is_finite() and exact.adjusted() <= 100 and exact == exact.to_integral_value()
         try:
-            return check_count(name, int(value) if value == int(value) else value)
+            return check_count(name, int(exact) if whole else float(exact))
         except (ValueError, TypeError, OverflowError) as err:
             raise argparse.ArgumentTypeError(str(err)) from None
 
@@ -119,8 +121,12 @@ def parse_axis(option: str, text: str, *, integer: bool = False) -> list:
             f"start:stop:num:log (0.01:100:25:log), got {text!r}"
         ) from None
     if values is None:
+        from ..study.axes import MAX_SETTINGS
+
         if num < 1:
             raise ValueError(f"{option}: a range needs num >= 1, got {text!r}")
+        if num > MAX_SETTINGS:  # refused before the values are made (num = 10**9 would fill the memory)
+            raise ValueError(f"{option}: a range of {num:,} values; a study holds at most {MAX_SETTINGS:,} settings")
         if log and (start <= 0 or stop <= 0):
             raise ValueError(f"{option} {text}: a log range needs start and stop > 0")
         values = (np.geomspace if log else np.linspace)(start, stop, num).tolist()

@@ -24,12 +24,16 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def selector(words: list[str], option: str) -> dict:
     """["temperature=0.1", "arms=0,0.5", "optimizer=adam"] -> {"temperature": 0.1, "arms": (0.0, 0.5), ...}."""
-    out = {}
+    out, given = {}, {}
     for word in words:
         key, sep, text = word.partition("=")
         if not sep or not key:
             raise ValueError(f"{option}: expected AXIS=VALUE, got {word!r}")
-        out[key.replace("-", "_")] = value(text)
+        axis = key.replace("-", "_")
+        if axis in given:  # one setting has one value per axis: the last one must not silently win
+            raise ValueError(f"{option}: the axis {axis} is given twice ({given[axis]} and {word}); give it once")
+        given[axis] = word
+        out[axis] = value(text)
     return out
 
 

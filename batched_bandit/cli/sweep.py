@@ -58,9 +58,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     if args.dask_scheduler is not None and args.dask_workers is not None:
         parser.error("give --dask-scheduler ADDRESS or --dask-workers N, not both")
     client = None
-    if args.dask_scheduler is not None or args.dask_workers is not None:
-        client = dask_client(args.dask_scheduler, args.dask_workers)
     try:
+        if args.dask_scheduler is not None or args.dask_workers is not None:
+            client = dask_client(args.dask_scheduler, args.dask_workers)
         result = sweep(
             args.out, n_bandits=args.n_bandits, seed=args.seed, device=args.device, backend=args.backend,
             dtype=DTYPES[args.dtype], block_bandits=args.block_bandits, precision=args.precision,

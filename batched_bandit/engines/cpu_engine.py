@@ -9,6 +9,13 @@ does only its own work and reads each number by name. Builds are cached in ``$BA
 CPU, so later calls and processes load them in milliseconds. No Python headers, no extra package.
 Without a compiler, ``backend="auto"`` falls back to the portable engine.
 
+The cache is treated as untrusted, as OpenSSH treats key files: a library is loaded only from a
+folder that no one else can write (created 0700), only if it is a regular file (never a symlink)
+owned by this user and writable by no one else, whose bytes match the hash in its name, and which
+then reports the build key compiled into it; a damaged or stale file is removed and rebuilt once.
+An unsafe cache is refused with one line naming the path and the fix (``backend="auto"`` then falls
+back to the portable engine with SlowerEngineWarning).
+
 Threads run slices of a chunk in parallel (ctypes releases the GIL during calls) while the calling
 thread polls the kernel's progress counter, so ``on_progress`` hears about the work every
 ``POLL_SECONDS``, from the caller's thread; an interrupt (Ctrl-C) there asks the kernel to stop.
@@ -21,6 +28,7 @@ import hashlib
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -153,45 +161,66 @@ def load_kernel(rule: Rule = SEED_RULE) -> ctypes.CDLL:
         return _kernels[rule]
 
 
+def kernel_path(rule: Rule = SEED_RULE) -> Path:
+    """The cache file the kernel of ``rule`` was loaded from (after ``load_kernel(rule)``)."""
+    return _paths[rule]
+
+
+def build_key(source: bytes, flags: tuple[str, ...], compiler_version: str) -> str:
+    """The cache key of a build: a hash of what the library depends on (hex, 64 digits)."""
+    parts = [source, " ".join(flags).encode(), compiler_version.encode(), _cpu_identity().encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def builds(rule: Rule, compiler: str) -> list[tuple[tuple[str, ...], str]]:
+    """The builds of ``rule``'s kernel to try, in order: (compiler flags, build key). The key covers
+    the source and the header generated for the rule."""
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
+    source = SOURCE.read_bytes() + b"\0" + header(rule).encode()
+    return [(flags, build_key(source, flags, version)) for flags in (FLAGS, PORTABLE_FLAGS)]
+
+
+def cache_name(key: str, content: bytes) -> str:
+    """A build's file name: its key, then a hash of its bytes (checked before loading: no damaged file is run)."""
+    return f"{cache_prefix(key)}{hashlib.sha256(content).hexdigest()[:16]}.so"
+
+
+def cache_prefix(key: str) -> str:
+    return f"cpu_kernel-{key[:20]}-"
+
+
 def _build_and_load(rule: Rule) -> ctypes.CDLL:
+    """Load the cached build of ``rule``'s kernel after checking it, else (or if it is damaged) build it
+    once; RuntimeError (one line, naming the file and the fix) if the cache is unsafe or the build fails."""
     compiler = find_compiler()
     if compiler is None:
         raise RuntimeError("no C compiler found (set $CC or install gcc)")
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
-    source, generated = SOURCE.read_bytes(), header(rule).encode()
-    errors = []
-    for flags in (FLAGS, PORTABLE_FLAGS):
-        key = hashlib.sha256(
-            b"\0".join([source, generated, " ".join(flags).encode(), version.encode(), _cpu_identity().encode()])
-        ).hexdigest()[:20]
-        library = cache_dir() / f"cpu_kernel-{key}.so"
-        if not library.exists():
-            library.parent.mkdir(parents=True, exist_ok=True)
-            start = time.perf_counter()
-            with tempfile.TemporaryDirectory(dir=library.parent) as tmp:
-                built = Path(tmp) / library.name
-                error = compile_kernel(compiler, rule, flags, built)
-                if error is not None:
+    folder = cache_dir()
+    folder_fd = _open_cache_folder(folder)
+    try:
+        errors = []
+        for flags, key in builds(rule, compiler):
+            kernel, library, damage = _load_cached(folder_fd, folder, key)
+            if kernel is None:  # none cached, or only damaged ones (now removed): build once
+                start = time.perf_counter()
+                error = _compile(compiler, rule, flags, key, folder_fd, folder)
+                if error:
                     errors.append(error)
                     continue
-                os.replace(built, library)  # atomic: concurrent builders never see half a file
-            COMPILE_SECONDS[rule] = time.perf_counter() - start
-        return declare(ctypes.CDLL(str(library)))
-    raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
+                COMPILE_SECONDS[rule] = time.perf_counter() - start
+                kernel, library, fresh_damage = _load_cached(folder_fd, folder, key)
+                if kernel is None:  # not retried: the next build would be the same
+                    fresh_damage = fresh_damage or f"{folder}: the kernel just built is missing"
+                    before = f" (and the cached one before it: {damage})" if damage else ""
+                    raise RuntimeError(f"{fresh_damage}: the kernel just built is not used{before}")
+            _paths[rule] = library
+            return _declare(kernel)
+        raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
+    finally:
+        os.close(folder_fd)
 
 
-def compile_kernel(compiler: str, rule: Rule, flags: tuple[str, ...], output: Path) -> str | None:
-    """Compile SOURCE for ``rule`` with ``flags`` into ``output``; None, or the compiler's complaint."""
-    with tempfile.TemporaryDirectory() as tmp:
-        generated = Path(tmp) / "bb_generated.h"
-        generated.write_text(header(rule))
-        done = subprocess.run([compiler, *flags, "-include", str(generated), "-o", str(output), str(SOURCE), "-lm"],
-                              capture_output=True, text=True, check=False)  # fmt: skip
-    return None if done.returncode == 0 else f"{' '.join(flags)}: {done.stderr.strip()[:500]}"
-
-
-def declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
-    """The kernel's functions with their ctypes signatures."""
+def _declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
     kernel.bb_simulate.restype = ctypes.c_int
     kernel.bb_simulate.argtypes = [ctypes.POINTER(_Batch), *[ctypes.c_int64] * 2, ctypes.c_int32,
                                    ctypes.c_uint64, *[ctypes.c_int64] * 2, ctypes.c_int32]  # fmt: skip
@@ -199,8 +228,162 @@ def declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
     kernel.bb_philox.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
     kernel.bb_mean_field.restype = ctypes.c_int
     kernel.bb_mean_field.argtypes = [ctypes.c_int64, ctypes.c_int32, *[ctypes.c_void_p] * 9, ctypes.c_int64,
-                                     ctypes.c_int64, ctypes.c_void_p]  # fmt: skip
+                                     ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
     return kernel
+
+
+def _compile(compiler: str, rule: Rule, flags: tuple[str, ...], key: str, folder_fd: int, folder: Path) -> str | None:
+    """Build into a private temporary folder, then rename into the cache; the error text if it failed."""
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        built = Path(tmp) / "cpu_kernel.so"
+        error = compile_kernel(compiler, rule, (*flags, f'-DBB_BUILD_KEY="{key}"'), built)
+        if error is not None:
+            return error
+        os.chmod(built, 0o755)  # whatever the umask: writable by its owner only, as the checks require
+        name = cache_name(key, built.read_bytes())
+        os.replace(built, name, dst_dir_fd=folder_fd)  # atomic: concurrent builders never see half a file
+    return None
+
+
+# --- the cache is untrusted input (OpenSSH's StrictModes): checked before anything is loaded --------
+# ctypes.CDLL runs a library's constructors as it loads it, and a truncated library can crash the
+# loader, so ownership, permissions and the content hash in the name are checked first, on open
+# file descriptors (no symlink followed, no file swapped between check and load); the build key
+# compiled into the library is checked after, and catches files renamed from another build.
+CACHE_FIX = "set BATCHED_BANDIT_CACHE to a folder that only you can write (README: the kernel cache)"
+SYMBOLS = ("bb_simulate", "bb_normals", "bb_philox", "bb_mean_field")
+_paths: dict[Rule, Path] = {}
+_loaded_fds: list[int] = []  # files loaded through /proc/self/fd/N stay open: that name must not be reused
+
+
+def _open_cache_folder(folder: Path) -> int:
+    """A descriptor of the cache folder (created 0700 if missing) once it is safe to load from."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        uid = os.geteuid()
+        if info.st_uid not in (uid, 0):
+            raise RuntimeError(f"the kernel cache {folder} belongs to another user (uid {info.st_uid}): {CACHE_FIX}")
+        writable = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if writable and not (info.st_mode & stat.S_ISVTX and info.st_uid == uid):
+            who = {stat.S_IWGRP: "its group", stat.S_IWOTH: "all users"}.get(writable, "its group and all users")
+            raise RuntimeError(
+                f"the kernel cache {folder} is writable by {who} (mode {stat.S_IMODE(info.st_mode):o}), who could "
+                f"plant code in it: run chmod go-w {folder}, or {CACHE_FIX}"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _load_cached(folder_fd: int, folder: Path, key: str) -> tuple[ctypes.CDLL | None, Path | None, str | None]:
+    """(kernel, its file, None) for the first sound build of ``key`` in the cache; (None, None, what was
+    wrong) if there is none, damaged ones being removed. RuntimeError if a file is unsafe to open."""
+    damage = None
+    for name in sorted(n for n in os.listdir(folder_fd) if n.startswith(cache_prefix(key)) and n.endswith(".so")):
+        library = folder / name
+        fd = _open_library(folder_fd, library)
+        if fd is None:
+            continue
+        kernel, damage = _load_sound(fd, library, key)
+        if kernel is not None:
+            return kernel, library, None
+        os.unlink(name, dir_fd=folder_fd)  # ours (checked): a damaged build is removed, then rebuilt
+    return None, None, damage
+
+
+def _load_sound(fd: int, library: Path, key: str) -> tuple[ctypes.CDLL | None, str | None]:
+    """Load the checked file ``fd`` if its bytes match its name and it then reports ``key``: (kernel, None),
+    else (None, what is wrong)."""
+    content = b""
+    while chunk := os.read(fd, 1 << 20):
+        content += chunk
+    if cache_name(key, content) != library.name:
+        os.close(fd)
+        return None, f"{library} is damaged (its {len(content):,} bytes do not match the hash in its name)"
+    proc = f"/proc/self/fd/{fd}"  # Linux: load exactly the file checked, whatever happens to its name
+    via_fd = os.path.exists(proc)
+    try:
+        kernel = ctypes.CDLL(proc if via_fd else str(library))
+    except OSError as err:
+        os.close(fd)
+        return None, f"{library} cannot be loaded ({str(err).rsplit(': ', 1)[-1]})"
+    if via_fd:
+        _loaded_fds.append(fd)
+    else:
+        os.close(fd)
+    damage = _damage(kernel, key)
+    if damage is not None:
+        _unload(kernel)
+        return None, f"{library} {damage}"
+    return kernel, None
+
+
+def _open_library(folder_fd: int, library: Path) -> int | None:
+    """A descriptor of a cached library if it is safe to read and load (a regular file, not a symlink,
+    owned by this user, writable by no one else); None if it is gone; RuntimeError naming the fix if not."""
+    try:
+        info = os.lstat(library.name, dir_fd=folder_fd)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        raise RuntimeError(f"{library} is a symbolic link; the kernel cache loads only files it built: remove it")
+    try:
+        fd = os.open(library.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as err:  # a symlink planted since the lstat (ELOOP), a socket...
+        raise RuntimeError(f"{library} cannot be opened safely ({err.strerror}): remove it") from None
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file"
+    elif info.st_uid not in (os.geteuid(), 0):
+        problem = f"belongs to another user (uid {info.st_uid})"
+    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problem = f"is writable by others (mode {stat.S_IMODE(info.st_mode):o})"
+    if problem is not None:
+        os.close(fd)
+        raise RuntimeError(
+            f"{library} {problem}; the kernel cache loads only files it built: remove it, or {CACHE_FIX}"
+        )
+    return fd
+
+
+def _damage(kernel: ctypes.CDLL, key: str) -> str | None:
+    """None if ``kernel`` is the build of ``key`` with every entry point, else what is wrong."""
+    try:
+        reported = kernel.bb_build_key
+    except AttributeError:
+        return "has no build key (not built by this version)"
+    reported.restype, reported.argtypes = ctypes.c_char_p, []
+    found = reported() or b""
+    if found != key.encode():
+        return f"reports the build key {found.decode(errors='replace')[:20]!r}, not {key[:20]!r}"
+    missing = [name for name in SYMBOLS if not hasattr(kernel, name)]
+    return f"lacks {', '.join(missing)}" if missing else None
+
+
+def _unload(kernel: ctypes.CDLL) -> None:
+    try:
+        import _ctypes
+
+        _ctypes.dlclose(kernel._handle)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def compile_kernel(compiler: str, rule: Rule, flags: tuple[str, ...], output: Path) -> str | None:
+    """Compile SOURCE for ``rule`` with ``flags`` and the rule's generated header into ``output``; None,
+    or the compiler's complaint."""
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = Path(tmp) / "bb_generated.h"
+        generated.write_text(header(rule))
+        done = subprocess.run([compiler, *flags, "-include", str(generated), "-o", str(output), str(SOURCE), "-lm"],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+    return None if done.returncode == 0 else f"{' '.join(flags)}: {done.stderr.strip()[:500]}"
 
 
 def unavailable_reason(device: torch.device) -> str | None:
@@ -277,6 +460,13 @@ def simulate(
     return outcome
 
 
+def call_cancellable(function: Callable[..., int], *args) -> int:
+    """``function(*args, cancel)``, a kernel entry point whose last argument is a cancel flag, on a worker
+    thread while this one waits: Ctrl-C (or SIGTERM) here sets the flag and the C loop returns soon."""
+    progress = _Progress(None)
+    return progress.run_threads(lambda lo, hi: function(*args, progress.cancel.data_ptr()), [(0, 0)])[0]
+
+
 class _Progress:
     """The kernel's progress counter and cancel flag, and the reports made from the calling thread."""
 
@@ -315,6 +505,7 @@ def mean_field_loop(recurrence, n_episodes: int, steps_per_episode: int):
     out = np.empty((n_settings, n_episodes))
     arrays = [r.mu, r.inv_t, r.lr, r.momentum, r.factor, r.nesterov.astype(np.uint8), r.weight_decay,
               r.init_weights, r.best]  # fmt: skip
-    code = load_kernel().bb_mean_field(n_settings, n_arms, *(a.ctypes.data for a in arrays), n_episodes,
-                                       steps_per_episode, out.ctypes.data)  # fmt: skip
+    # on a worker thread, with a cancel flag: a long horizon stops within milliseconds of Ctrl-C
+    code = call_cancellable(load_kernel().bb_mean_field, n_settings, n_arms, *(a.ctypes.data for a in arrays),
+                            n_episodes, steps_per_episode, out.ctypes.data)  # fmt: skip
     return out if code == 0 else None

@@ -80,6 +80,13 @@
 #define PROGRESS_STEPS 1024 /* a block reports progress (and checks for cancellation) this often */
 #define INLINE static inline __attribute__((always_inline))
 
+/* The build's identity: engines/cpu_engine.py compiles its cache key in (-DBB_BUILD_KEY="...") and
+ * reads it back before using a cached library, so a stale, corrupt or renamed file is rebuilt, not run. */
+#ifndef BB_BUILD_KEY
+#define BB_BUILD_KEY ""
+#endif
+const char *bb_build_key(void) { return BB_BUILD_KEY; }
+
 /* ---------------------------------------------------------------- vectors: one lane per bandit
  * GCC/Clang vector extensions; intrinsics only where the extensions have no operation (sqrt,
  * fused multiply-add, the 32x32->64-bit product). Plain loops over lanes are not vectorised by
@@ -660,7 +667,8 @@ void bb_philox(int64_t n, const int64_t *ids, uint64_t pair, uint64_t seed, uint
  * p = softmax(w inv_t); g = -inv_t p (mu - p.mu) + wd w; torch.optim.SGD's momentum, dampening
  * (factor = 1 - dampening, or 1 where momentum is 0) and Nesterov; out[s, e] = P(best) at the end
  * of episode e. Not the engine: a deterministic recurrence that numpy runs too slowly (a Python
- * call per step). */
+ * call per step). Returns 2, early, when *cancel becomes nonzero (checked every PROGRESS_STEPS steps,
+ * so that Ctrl-C stops a long horizon within milliseconds). */
 static void softmax_d(int K, const double *w, double inv_t, double *p) {
     double m = w[0] * inv_t, total = 0.0;
     for (int k = 1; k < K; k++) m = w[k] * inv_t > m ? w[k] * inv_t : m;
@@ -670,7 +678,8 @@ static void softmax_d(int K, const double *w, double inv_t, double *p) {
 
 int bb_mean_field(int64_t S, int32_t K, const double *mu, const double *inv_t, const double *lr,
                   const double *momentum, const double *factor, const uint8_t *nesterov, const double *wd,
-                  const double *w0, const int64_t *best, int64_t n_episodes, int64_t steps, double *out) {
+                  const double *w0, const int64_t *best, int64_t n_episodes, int64_t steps, double *out,
+                  const int32_t *cancel) {
     if (K < 2 || K > MAX_ARMS) return 1;
     for (int64_t s = 0; s < S; s++) {
         double w[MAX_ARMS], buf[MAX_ARMS], p[MAX_ARMS];
@@ -679,6 +688,7 @@ int bb_mean_field(int64_t S, int32_t K, const double *mu, const double *inv_t, c
         int64_t t = 0;
         for (int64_t e = 0; e < n_episodes; e++) {
             for (int64_t i = 0; i < steps; i++, t++) {
+                if (t % PROGRESS_STEPS == 0 && __atomic_load_n(cancel, __ATOMIC_RELAXED)) return 2;
                 softmax_d(K, w, it, p);
                 double pm = 0.0;
                 for (int k = 0; k < K; k++) pm += p[k] * m_s[k];

@@ -32,6 +32,7 @@ AXIS_KINDS = {"arms": "vector", "pair": "pair", "choice": "choice", "bool": "boo
               "real": "float", "weights": "float"}  # fmt: skip
 AXES = {name: AXIS_KINDS[OPTIONS[name].kind] for name in ORDER}  # axis -> kind, in the product's order
 CORE = {o.name: o.default for o in OPTIONS.values() if o.core}  # always columns
+MAX_SETTINGS = 10**5  # settings in one study: each is checked, planned and stored before any work
 
 
 def grid(**axes) -> list[Setting]:
@@ -60,10 +61,41 @@ def grid_and_columns(**axes) -> tuple[list[Setting], list[str]]:
     if "ema" in values.get("baseline", ()) and "baseline_decay" not in values:
         raise ValueError('baseline "ema" needs a baseline_decay axis (b <- decay b + (1 - decay) r)')
     model = MODEL_OF[models[0] if models else "arms"]
+    check_grid_size(values, model)
     settings = [Setting(chosen) for chosen in _product(list(values.items()), {}, model)]
     keys = {s: batch_key(s) for s in settings}  # also checks each setting (make_setup)
     first_seen = {key: i for i, key in enumerate(dict.fromkeys(keys.values()))}
     return sorted(settings, key=lambda s: first_seen[keys[s]]), list(values)
+
+
+def grid_size(values: dict[str, list], model: str) -> int:
+    """The number of settings of the grid of checked axis ``values``, without making them: branch
+    only on the axes others depend on (optimizer, baseline), multiply the lengths of the rest."""
+    depended_on = {on for option in OPTIONS.values() for on in option.applies if on != "model"}
+
+    def count(axes: list[tuple[str, list]], chosen: dict) -> int:
+        if not axes:
+            return 1
+        (name, axis), rest = axes[0], axes[1:]
+        if not schema.applies(name, chosen, model):
+            return count(rest, chosen)
+        if name in depended_on:
+            return sum(count(rest, {**chosen, name: value}) for value in axis)
+        return len(axis) * count(rest, chosen)
+
+    return count(list(values.items()), {})
+
+
+def check_grid_size(values: dict[str, list], model: str) -> None:
+    """At most MAX_SETTINGS settings, refused at once (before any setting is made) with the way out."""
+    size = grid_size(values, model)
+    if size > MAX_SETTINGS:
+        longest = max((name for name in values if len(values[name]) > 1), key=lambda name: len(values[name]))
+        shape = " x ".join(f"{len(v):,} {k}" for k, v in values.items() if len(v) > 1)
+        raise ValueError(
+            f"the grid has {size:,} settings ({shape}); a study holds at most {MAX_SETTINGS:,}: split it into "
+            f"several studies (e.g. one folder per few values of {longest}) or use fewer values"
+        )
 
 
 def _product(axes: list[tuple[str, list]], chosen: dict, model: str):
@@ -138,7 +170,8 @@ def check_axis(name: str, value) -> list:
 
 
 def _values(name: str, value) -> list:
-    """A value or a sequence of values -> a non-empty list."""
+    """A value or a sequence of values -> a non-empty list (of at most MAX_SETTINGS values)."""
+    _check_length(name, value)
     if isinstance(value, (torch.Tensor, np.ndarray)):
         values = value.tolist() if value.ndim > 0 else [value.item()]
     elif isinstance(value, (Sequence, set, frozenset, range)) and not isinstance(value, (str, bytes)):
@@ -152,6 +185,19 @@ def _values(name: str, value) -> list:
     return values
 
 
+def _check_length(name: str, value) -> None:
+    """An axis longer than a whole study may be is refused before its values are read (no MemoryError)."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        n = value.shape[0] if value.ndim else 1
+    elif isinstance(value, (Sequence, set, frozenset, range)) and not isinstance(value, (str, bytes)):
+        n = len(value)
+    else:
+        return
+    if n > MAX_SETTINGS:
+        raise ValueError(f"{name}: {n:,} values; a study holds at most {MAX_SETTINGS:,} settings: split it into "
+                         "several studies")  # fmt: skip
+
+
 def _is_pair(value) -> bool:
     return isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, numbers.Real) for v in value)
 
@@ -159,6 +205,8 @@ def _is_pair(value) -> bool:
 def _vectors(name: str, value) -> list:
     """One arm vector (K,), several, or RandomArms -> a list of K-tuples and RandomArms."""
     if isinstance(value, (torch.Tensor, np.ndarray)):
+        if value.ndim == 2:
+            _check_length(name, value)
         items = list(value) if value.ndim == 2 else [value]
     elif isinstance(value, RandomArms):
         items = [value]
@@ -175,9 +223,11 @@ def _vectors(name: str, value) -> list:
         items = list(value)
     else:
         items = [value]
+    _check_length(name, items)
     out = []
     for item in items:
         if isinstance(item, RandomArms):
+            item.check_support(name, MODEL_OF[name])  # every draw, not one: refused before any folder exists
             out.append(item)
             continue
         if isinstance(item, (torch.Tensor, np.ndarray)) and item.ndim != 1:

@@ -13,6 +13,9 @@ calling thread as each finishes (in any order: the store and the tables do not d
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import uuid
 from collections.abc import Callable
 
@@ -90,14 +93,63 @@ class Dask:
 def dask_client(scheduler: str | None = None, workers: int | None = None):
     """A Client of a running scheduler (``scheduler`` address) or of a new LocalCluster of
     ``workers`` processes with one thread each (the fused CPU engine then runs one thread per
-    worker). ValueError with the install hint when dask.distributed is missing."""
+    worker), whose workers do not hear Ctrl-C (this process stops them). ValueError with the
+    install hint when dask.distributed is missing."""
     try:
         import distributed
     except ImportError:
         raise ValueError(f"Dask executors need dask.distributed, which is not installed: {INSTALL_HINT}") from None
     if scheduler is not None:
         return distributed.Client(scheduler)
-    cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-    )
-    return distributed.Client(cluster)
+    cluster = None
+    try:
+        with _workers_deaf_to_ctrl_c(), _ctrl_c_held():
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+            )
+        return distributed.Client(cluster)
+    except BaseException:  # Ctrl-C or SIGTERM during the start, delivered once the cluster is whole: stop it
+        if cluster is not None:
+            cluster.close()
+        raise
+
+
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """SIGINT and SIGTERM blocked in this thread (and the threads it starts) and delivered when the
+    block ends: a cluster is not left half started, which Dask cannot close without tracebacks."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def _workers_deaf_to_ctrl_c():
+    """Worker processes started meanwhile ignore SIGINT, so that Ctrl-C in a terminal (sent to every
+    process of the job) reaches only this process, which stops them: no worker prints a traceback.
+    They are forked from a fork server started with SIGINT ignored (a disposition that forks inherit,
+    unlike a signal mask, which a spawned Python resets); this process ignores it only while it starts
+    that server (milliseconds). Workers restarted later, outside this block, are spawned as usual."""
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    import dask
+
+    if (
+        "forkserver" not in multiprocessing.get_all_start_methods()
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        yield

@@ -21,6 +21,11 @@ from ..rng import problem_uniforms
 
 DISTRIBUTIONS = ("normal", "uniform", "gaps")
 FORMS = "normal:K:MEAN:SD, uniform:K:LOW:HIGH or gaps:K:LOW:HIGH[:BEST]"
+MAX_ARMS = 2**20  # arms per random problem: each bandit holds K weights and draws K numbers
+# the ends of problem_uniforms's grid (k + 1/2) 2**-52: the extreme draws of any bandit
+U_ENDS = (2.0**-53, 1.0 - 2.0**-53)
+# the parameters each reward model accepts (checks.check_problem): a distribution must stay inside
+SUPPORT = {"bernoulli": (0.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,8 @@ class RandomArms:
             raise ValueError(
                 f"random arms: the distribution must be one of {', '.join(DISTRIBUTIONS)}, got {self.dist!r}"
             )
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 2:
-            raise ValueError(f"random arms: K must be an integer >= 2, got {self.k!r}")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 2 <= self.k <= MAX_ARMS:
+            raise ValueError(f"random arms: K must be an integer in [2, {MAX_ARMS:,}], got {self.k!r}")
         if not all(math.isfinite(v) for v in (self.a, self.b, self.best)):
             raise ValueError(f"random arms {self}: parameters must be finite numbers")
         if self.dist == "normal" and self.b < 0:
@@ -59,7 +64,10 @@ class RandomArms:
         For gaps, "worse" follows the model: a higher threshold value ("threshold"), a lower P(win)
         or mean ("bernoulli", "gaussian").
         """
-        u = problem_uniforms(seed, bandit_ids, self.k)
+        return self._from_uniforms(model, problem_uniforms(seed, bandit_ids, self.k))
+
+    def _from_uniforms(self, model: str, u: torch.Tensor) -> torch.Tensor:
+        """(B, K) uniforms in (0, 1) -> (B, K) float64 parameters."""
         if self.dist == "normal":
             return self.a + self.b * torch.special.ndtri(u)
         if self.dist == "uniform":
@@ -73,22 +81,36 @@ class RandomArms:
         return self.best + torch.gather(values, 1, order)
 
     def probe(self, model: str) -> torch.Tensor:
-        """One representative draw (bandit 0, seed 0), (1, K): for checks made before any work."""
-        return self.draw(model, 0, torch.zeros(1, dtype=torch.int64))
+        """The most extreme draws any bandit can get, (1, K): the checks made before any work see the
+        worst case (arms alternate the uniform grid's two ends; a gaps problem's first gap is the widest)."""
+        u = torch.tensor([U_ENDS[i % 2] for i in range(self.k)], dtype=torch.float64)[None, :]
+        return self._from_uniforms(model, u)
+
+    def check_support(self, name: str, model: str) -> None:
+        """Every draw is finite and a valid parameter of ``model``; ValueError naming the range if not."""
+        probe = self.probe(model)
+        low, high = float(probe.min()), float(probe.max())
+        allowed = SUPPORT.get(model, (-math.inf, math.inf))
+        if not (math.isfinite(low) and math.isfinite(high) and allowed[0] <= low and high <= allowed[1]):
+            within = f" within [{allowed[0]:g}, {allowed[1]:g}]" if model in SUPPORT else " finite"
+            raise ValueError(
+                f"{name} {self}: its draws range over [{low:.3g}, {high:.3g}], but every value must be{within}; "
+                "narrow the distribution" + (", e.g. uniform:K:LOW:HIGH inside it" if model in SUPPORT else "")
+            )
 
     @staticmethod
     def parse(text: str) -> RandomArms:
         """``normal:4:0:1`` etc. -> RandomArms; ValueError naming the forms otherwise."""
         parts = text.split(":")
+        form = f"random arms must be {FORMS}, got {text!r}"
+        if parts[0] not in DISTRIBUTIONS or len(parts) not in (4, 5) or (len(parts) == 5 and parts[0] != "gaps"):
+            raise ValueError(form)
         try:
-            if parts[0] not in DISTRIBUTIONS or len(parts) not in (4, 5) or (len(parts) == 5 and parts[0] != "gaps"):
-                raise ValueError
-            k = float(parts[1])
-            if k != int(k):
-                raise ValueError
-            numbers = [float(p) for p in parts[2:]]
+            k, numbers = float(parts[1]), [float(p) for p in parts[2:]]
         except ValueError:
-            raise ValueError(f"random arms must be {FORMS}, got {text!r}") from None
+            raise ValueError(form) from None
+        if not (math.isfinite(k) and k == int(k)):
+            raise ValueError(f"random arms {text!r}: K must be an integer in [2, {MAX_ARMS:,}], got {parts[1]!r}")
         return RandomArms(parts[0], int(k), *numbers)
 
 

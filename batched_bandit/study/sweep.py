@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from .. import engines
-from ..checks import check_count, check_dtype, check_per_bandit, check_progress, check_seed, dtype_name
+from ..checks import check_count, check_dtype, check_per_bandit, check_progress, check_run_size, check_seed, dtype_name
 from ..engines import describe_device, resolve_device
 from ..options import check_numerics, make_setup
 from ..progress import Bar
@@ -81,8 +81,13 @@ def sweep(
     progress = check_progress(progress)
     if client is not None and executor is not None:
         raise ValueError("give client= (a Dask cluster) or executor=, not both")
+    if executor is not None and not callable(getattr(executor, "run", None)):
+        raise TypeError(f"executor must have executors.InProcess's run(jobs, on_result, on_steps), got {executor!r}")
     executor = Dask(client) if client is not None else executor or InProcess()
     local = isinstance(executor, InProcess)
+    command = _check_command(command)
+    for s in settings:  # the counts the engines hold exactly, for the most bandits a setting may get
+        check_run_size(n_bandits if precision is None else max_bandits, s.n_episodes, s.steps_per_episode)
     groups = _groups(settings)
     backends = _check_engines(settings, groups, device, backend, dtype, local)
     axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
@@ -99,12 +104,12 @@ def sweep(
     torch_device = resolve_device(device) if local else None
     record = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": list(sys.argv if command is None else command),
+        "command": command,
         "device": describe_device(torch_device) if local else f"{device} on each worker",
         "backends": sorted(set(backends.values())) if local else backend,
         "cpu": cpu_name(),
         "cpu_threads": torch.get_num_threads(),
-        **executor.describe(),
+        **(executor.describe() if callable(getattr(executor, "describe", None)) else {"executor": repr(executor)}),
         "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
         "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
     }  # fmt: skip
@@ -152,6 +157,19 @@ def sweep(
         tasks_total=n_tasks, wall_time_s=wall,
         engine_time_s=record["engine_s"],
     )  # fmt: skip
+
+
+def _check_command(command) -> list[str]:
+    """The command recorded in meta.json: sys.argv, or the given sequence of strings."""
+    if command is None:
+        return list(sys.argv)
+    if (
+        isinstance(command, (str, bytes))
+        or not isinstance(command, Sequence)
+        or not all(isinstance(word, str) for word in command)
+    ):
+        raise TypeError(f"command must be a sequence of strings (as sys.argv), got {command!r}")
+    return list(command)
 
 
 def _groups(settings: list[Setting]) -> list[list[int]]:

@@ -163,8 +163,9 @@ def write_meta(folder: Path, store: Store, setting_columns: list[str]) -> None:
 
 
 def format_value(name: str, value) -> str:
-    """Deterministic text: given values round-trip exactly (repr), computed ones get 12 digits."""
-    if value is None:
+    """Deterministic text: given values round-trip exactly (repr), computed ones get 12 digits;
+    missing and undefined ones (None, NaN: the interval of one bandit's mean) are empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, RandomArms):
         return str(value)

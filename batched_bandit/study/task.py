@@ -109,8 +109,8 @@ def run_jobs(jobs: list[Job], on_progress: Callable[[int], None] | None = None) 
 def batch_setup(parts: list[tuple[dict, torch.Tensor]], job: Job, dtype: torch.dtype) -> Setup:
     """One make_setup for the bandits of several settings of a group: parts of (run_batch options,
     (n_i,) bandit ids), rows part by part. What varies becomes a per-bandit tensor; what does not
-    stays one value (no copies). Random problems are drawn here, then checked (the grid's checks
-    saw one representative draw)."""
+    stays one value (no copies). Random problems are drawn here, then checked again (the grid's checks
+    saw their most extreme draws)."""
     sizes = torch.tensor([ids.shape[0] for _, ids in parts])
     which = torch.repeat_interleave(torch.arange(len(parts)), sizes)  # (n,) the part of each row
     n = int(sizes.sum())
