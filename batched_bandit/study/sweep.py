@@ -25,13 +25,14 @@ from ..checks import check_bool, check_count, check_dtype, check_per_bandit, che
 from ..engines import describe_device, resolve_device
 from ..options import check_numerics, make_setup
 from ..progress import Bar
-from .axes import _grid, _probe, batch_key, columns
+from .axes import AXES, _grid, _probe, batch_key, columns
 from .executors import Dask, InProcess
+from .integrity import FORMAT, FORMAT_VERSION, to_json
 from .plan import Plan
 from .result import SweepResult
 from .setting import Setting
-from .store import FORMAT, FORMAT_VERSION, Store
-from .tables import to_json, write_meta, write_tables
+from .store import Store
+from .tables import write_meta, write_tables
 from .task import Job
 
 DEFAULT_BLOCK = 1024  # bandits per block: small enough to target precision, big enough to amortise a task
@@ -55,6 +56,8 @@ def sweep(
     figures: bool = True,
     progress: Callable[[int, int], None] | bool | None = None,
     command: Sequence[str] | None = None,
+    wait: bool = False,
+    repair: bool = False,
     **axes,
 ) -> SweepResult:
     """Run the grid of ``grid(**axes)`` into the folder ``out``; returns its tables.
@@ -67,6 +70,10 @@ def sweep(
     study continues it; another study or other files are refused (ValueError) before any work.
     ``progress``: True for a bar on stderr, or ``progress(done, total)`` in bandit-steps, work of
     earlier calls included. ``command`` is recorded in meta.json (default ``sys.argv``).
+
+    One process writes a folder at a time: another sweep on it is refused (ValueError naming it),
+    or waited for with ``wait=True``. A damaged store is refused with one line; ``repair=True``
+    deletes what is damaged and computes it again (the results are those of a clean run).
     """
     start = time.perf_counter()
     if not isinstance(out, (str, os.PathLike)):
@@ -80,18 +87,21 @@ def sweep(
     elif max_bandits is not None:
         raise ValueError("max_bandits applies with a precision target only (precision=eps)")
     figures, progress = check_bool("figures", figures), check_progress(progress)
+    wait, repair = check_bool("wait", wait), check_bool("repair", repair)
     if client is not None and executor is not None:
         raise ValueError("give client= (a Dask cluster) or executor=, not both")
     executor = Dask(client) if client is not None else executor or InProcess()
     local = isinstance(executor, InProcess)
     groups = _groups(settings)
     backends = _check_engines(settings, groups, device, backend, dtype, local)
-    axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
-    spec = {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, "n_bandits": n_bandits, "seed": seed,
-            "dtype": dtype_name(dtype), "block_bandits": block_bandits, "precision": precision,
-            "max_bandits": max_bandits}  # fmt: skip
+    spec = study_spec(settings, given, n_bandits=n_bandits, seed=seed, dtype=dtype_name(dtype),
+                      block_bandits=block_bandits, precision=precision, max_bandits=max_bandits)  # fmt: skip
     folder = Path(out)
-    store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings])
+    store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings], wait=wait,
+                       repair=repair)  # fmt: skip
+    if store.grid != settings:  # the same study with a default restated: the folder keeps its own settings
+        settings, given = store.grid, [k for k in AXES if k in store.spec]
+        groups = _groups(settings)
     plan = Plan(
         groups=tuple(tuple(g) for g in groups),
         episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
@@ -131,7 +141,9 @@ def sweep(
                     record["engine_s"] += result["engine_s"]
 
             executor.run(jobs, on_result, report)
-            committed = store.committed()
+            before, committed = committed, store.committed()
+            if committed == before:  # never loop on tasks the store does not keep
+                raise RuntimeError(f"no task of this stage was committed to {store.path} (first: {tasks[0].key})")
             done_steps = total
         rows, curves = write_tables(folder, store, settings, columns(given))
         figure_paths, skipped = _figures(folder, record, rows, curves) if figures else ([], "not asked for")
@@ -163,6 +175,13 @@ def _groups(settings: list[Setting]) -> list[list[int]]:
     for i, s in enumerate(settings):
         groups.setdefault(batch_key(s), []).append(i)
     return list(groups.values())
+
+
+def study_spec(settings: list[Setting], given: Sequence[str], **run) -> dict:
+    """The spec the store keeps: the format, each axis's values as the grid made them, ``run``'s
+    parameters (n_bandits, seed, dtype, block_bandits, precision, max_bandits)."""
+    axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
+    return {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, **run}
 
 
 def _axis_values(settings: list[Setting], name: str) -> list:
