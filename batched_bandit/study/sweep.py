@@ -99,68 +99,70 @@ def sweep(
     folder = Path(out)
     store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings], wait=wait,
                        repair=repair)  # fmt: skip
-    if store.grid != settings:  # the same study with a default restated: the folder keeps its own settings
-        settings, given = store.grid, [k for k in AXES if k in store.spec]
-        groups = _groups(settings)
-    plan = Plan(
-        groups=tuple(tuple(g) for g in groups),
-        episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
-        n_bandits=n_bandits, block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
-    )  # fmt: skip
-    torch_device = resolve_device(device) if local else None
-    record = {
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": list(sys.argv if command is None else command),
-        "device": describe_device(torch_device) if local else f"{device} on each worker",
-        "backends": sorted(set(backends.values())) if local else backend,
-        "cpu": _cpu_name(),
-        "cpu_threads": torch.get_num_threads(),
-        **executor.describe(),
-        "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
-        "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
-    }  # fmt: skip
-    call = store.record_call(record)
-    make_job = functools.partial(
-        _job, settings=settings, plan=plan, seed=seed, dtype=dtype_name(dtype),
-        device=str(torch_device if local else device), backends=backends if local else None, backend=backend,
-    )  # fmt: skip
-    bar = None
-    try:
-        committed = store.committed()
-        done_steps = sum(n * _steps(settings[s]) for (s, _), (n, _) in committed.items())
-        while tasks := plan.next_stage(committed):
-            store.plan(tasks)
-            jobs = [make_job(t) for t in tasks]
-            total = done_steps + sum(j.bandit_steps for j in jobs)
-            bar, report = _progress(progress, bar, done_steps, total)
+    try:  # the store (and the folder's lock) is let go however this ends
+        if store.grid != settings:  # the same study with a default restated: the folder keeps its own settings
+            settings, given = store.grid, [k for k in AXES if k in store.spec]
+            groups = _groups(settings)
+        plan = Plan(
+            groups=tuple(tuple(g) for g in groups),
+            episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
+            n_bandits=n_bandits, block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
+        )  # fmt: skip
+        torch_device = resolve_device(device) if local else None
+        record = {
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": list(sys.argv if command is None else command),
+            "device": describe_device(torch_device) if local else f"{device} on each worker",
+            "backends": sorted(set(backends.values())) if local else backend,
+            "cpu": _cpu_name(),
+            "cpu_threads": torch.get_num_threads(),
+            **executor.describe(),
+            "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
+            "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
+        }  # fmt: skip
+        call = store.record_call(record)
+        make_job = functools.partial(
+            _job, settings=settings, plan=plan, seed=seed, dtype=dtype_name(dtype),
+            device=str(torch_device if local else device), backends=backends if local else None, backend=backend,
+        )  # fmt: skip
+        bar = None
+        try:
+            committed = store.committed()
+            done_steps = sum(n * _steps(settings[s]) for (s, _), (n, _) in committed.items())
+            while tasks := plan.next_stage(committed):
+                store.plan(tasks)
+                jobs = [make_job(t) for t in tasks]
+                total = done_steps + sum(j.bandit_steps for j in jobs)
+                bar, report = _progress(progress, bar, done_steps, total)
 
-            def on_result(job: Job, result: dict) -> None:
-                if store.commit(job.key, job.block, result, call, round(time.perf_counter() - start, 6)):
-                    record["tasks_committed"] += 1
-                    record["bandit_steps"] += job.bandit_steps
-                    record["engine_s"] += result["engine_s"]
+                def on_result(job: Job, result: dict) -> None:
+                    if store.commit(job.key, job.block, result, call, round(time.perf_counter() - start, 6)):
+                        record["tasks_committed"] += 1
+                        record["bandit_steps"] += job.bandit_steps
+                        record["engine_s"] += result["engine_s"]
 
-            executor.run(jobs, on_result, report)
-            before, committed = committed, store.committed()
-            if committed == before:  # never loop on tasks the store does not keep
-                raise RuntimeError(f"no task of this stage was committed to {store.path} (first: {tasks[0].key})")
-            done_steps = total
-        rows, curves = write_tables(folder, store, settings, columns(given))
-        figure_paths, skipped = _figures(folder, record, rows, curves) if figures else ([], "not asked for")
-        record["figures"] = [p.name for p in figure_paths] if figure_paths else f"skipped: {skipped}"
-        record["finished"] = True
+                executor.run(jobs, on_result, report)
+                before, committed = committed, store.committed()
+                if committed == before:  # never loop on tasks the store does not keep
+                    raise RuntimeError(f"no task of this stage was committed to {store.path} (first: {tasks[0].key})")
+                done_steps = total
+            rows, curves = write_tables(folder, store, settings, columns(given))
+            figure_paths, skipped = _figures(folder, record, rows, curves) if figures else ([], "not asked for")
+            record["figures"] = [p.name for p in figure_paths] if figure_paths else f"skipped: {skipped}"
+            record["finished"] = True
+        finally:
+            if bar is not None:
+                bar.close()
+            wall = time.perf_counter() - start
+            record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
+            record["sweep_layer_s"] = round(wall - record["engine_s"] - record.get("figures_s", 0.0), 6)
+            if record["engine_s"] > 0:
+                record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
+            store.record_call(record, call)
+            if record["finished"]:
+                write_meta(folder, store, columns(given))
+            n_tasks = len(store.tasks())
     finally:
-        if bar is not None:
-            bar.close()
-        wall = time.perf_counter() - start
-        record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
-        record["sweep_layer_s"] = round(wall - record["engine_s"] - record.get("figures_s", 0.0), 6)
-        if record["engine_s"] > 0:
-            record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
-        store.record_call(record, call)
-        if record["finished"]:
-            write_meta(folder, store, columns(given))
-        n_tasks = len(store.tasks())
         store.close()
     return SweepResult(
         out=folder, settings=settings, rows=rows, curves=curves, tasks_computed=record["tasks_committed"],
