@@ -24,8 +24,11 @@ import torch
 
 from batched_bandit import run_batch, sweep
 from batched_bandit.study import InProcess, dask_client
+from batched_bandit.study.axes import grid_and_columns
+from batched_bandit.study.integrity import to_json
 from batched_bandit.study.plan import Task
 from batched_bandit.study.store import Store
+from batched_bandit.study.sweep import study_spec
 from batched_bandit.study.task import HISTOGRAM_BINS
 
 TEMPERATURES = np.geomspace(0.01, 100, 25)
@@ -109,7 +112,10 @@ def task_overhead(tmp: Path, workers: int, n_tasks: int) -> None:
 
 def commits(tmp: Path, n_commits: int, n_settings: int, n_episodes: int) -> None:
     """Store.commit of a task of ``n_settings`` settings (E episodes, K = 4, 1,024 bandits) in a loop."""
-    store = Store.open(tmp / "commits", {"format": "bench"}, [{} for _ in range(n_settings)])
+    settings, given = grid_and_columns(temperature=np.geomspace(0.1, 10, n_settings), n_episodes=n_episodes)
+    spec = study_spec(settings, given, n_bandits=1024 * n_commits, seed=0, dtype="float32", block_bandits=1024,
+                      precision=None, max_bandits=None)  # fmt: skip
+    store = Store.open(tmp / "commits", spec, [{k: to_json(v) for k, v in s.items()} for s in settings])
     tasks = [Task(f"b{b}:s0-{n_settings - 1}", 0, 0, b, tuple(range(n_settings))) for b in range(n_commits)]
     store.plan(tasks)
     rng = np.random.default_rng(0)

@@ -94,7 +94,10 @@ def main() -> None:
                 old_rate, new_rate = statistics.median(rates["old"]), statistics.median(rates["new"])
                 rows.append((name, backend, old_rate, new_rate, new_rate / old_rate))
                 ratio = new_rate / old_rate
-                print(f"{name:40s} {backend:6s} old {old_rate:.3g}  new {new_rate:.3g}  ratio {ratio:.3f}", file=sys.stderr)
+                print(
+                    f"{name:40s} {backend:6s} old {old_rate:.3g}  new {new_rate:.3g}  ratio {ratio:.3f}",
+                    file=sys.stderr,
+                )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
     if args.markdown:

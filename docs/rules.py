@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from batched_bandit import sweep
-from batched_bandit.study import open as open_study
+from batched_bandit.study import open_study
 
 RULES = {
     "SGD (the seed)": dict(optimizer="sgd"),

@@ -98,11 +98,44 @@ def test_a_value_typed_with_seven_digits_finds_its_grid_point():
 
 
 def test_settings_with_different_counts_pair_on_their_common_bandits():
-    """With a precision target settings get different counts: bandits 0..n-1 of the shorter pair up."""
+    """With a precision target settings get different counts: the blocks both have pair up, block
+    by block, whichever blocks those are (tasks finish in any order)."""
     from batched_bandit.study.paired import _paired
 
-    va, vb = np.array([1, 1, 0, 1, 0, 1], bool), np.array([1, 0, 0, 1], bool)
-    study = SimpleNamespace(verdicts=lambda i: (va, vb)[i], settings=[{"temperature": 0.1}, {"temperature": 0.2}])
+    va = {0: np.array([1, 1], bool), 1: np.array([0, 1], bool), 2: np.array([0, 1], bool)}
+    vb = {0: np.array([1, 0], bool), 1: np.array([0, 1], bool)}
+    study = SimpleNamespace(verdict_blocks=lambda i: (va, vb)[i], settings=[{"temperature": 0.1}, {"temperature": 0.2}])
     for i, j, counts in ((0, 1, (2, 1, 0, 1)), (1, 0, (2, 0, 1, 1))):
         r = _paired(study, i, j)
         assert r["n"] == 4 and (r["both"], r["only_a"], r["only_b"], r["neither"]) == counts
+        assert (r["n_a"], r["n_b"]) == ((6, 4) if i == 0 else (4, 6))
+    vb = {2: np.array([0, 1], bool)}  # B has only its third block: paired with A's third, not A's first
+    r = _paired(study, 0, 1)
+    assert r["n"] == 2 and (r["both"], r["only_a"], r["only_b"], r["neither"]) == (1, 0, 0, 1)
+
+
+def test_a_partial_study_pairs_bandits_by_id_not_by_position(tmp_path, monkeypatch):
+    """Issue 15's reproducer: tasks finished out of order and the study stopped part-way. (lr, T) and
+    (4 lr, 2 T) train the very same bandits (lr / T² alone acts, exactly for powers of two), so their
+    paired difference is none at all; pairing by position put bandit j of A against another bandit of B."""
+    from batched_bandit.study import InProcess, plan
+
+    class LastFirstStopped(InProcess):
+        def run(self, jobs, on_result, on_steps=None):
+            for done, job in enumerate(reversed(jobs)):
+                if done == 5:
+                    raise KeyboardInterrupt
+                super().run([job], on_result, on_steps)
+
+    monkeypatch.setattr(plan, "TASK_ELEMENTS", 1)  # a task per setting and block: a setting's blocks finish apart
+    with pytest.raises(KeyboardInterrupt):
+        sweep(tmp_path, temperature=[0.5, 1.0], lr=[0.01, 0.04], n_bandits=400, block_bandits=100, n_episodes=2,
+              steps_per_episode=50, seed=1, executor=LastFirstStopped())  # fmt: skip
+    a, b = dict(temperature=0.5, lr=0.01), dict(temperature=1.0, lr=0.04)
+    result = compare(tmp_path, a=a, b=b)  # A has block 3, B blocks 2 and 3
+    assert (result.n, result.n_a, result.n_b, result.complete) == (100, 100, 200, False)
+    assert result.only_a == result.only_b == 0 and result.p_value == 1.0 and result.difference == 0.0
+    assert 0 < result.both < 100  # verdicts of both kinds: the agreement is not vacuous
+    assert "100 paired bandits (of 100 in A and 200 in B; the study is PARTIAL" in result.summary()
+    shifted = compare(tmp_path, a=b, b=dict(temperature=0.5, lr=0.04))  # B's block 2 has no partner in this A
+    assert shifted.n == 100 and shifted.n_a == 200

@@ -310,6 +310,28 @@ def test_a_foreign_or_different_folder_is_refused_before_any_work(tmp_path):
     assert sweep(out, temperature=[1.0], **SMALL, backend="torch").tasks_computed == 0
 
 
+def test_a_rerun_that_restates_a_default_is_the_same_study(tmp_path, capsys):
+    """Restating --optimizer sgd was refused as "a different study" while --lr 0.01 was accepted."""
+    common = ["--temperature", "1,2", "--n-bandits", "20", "--episodes", "1", "--steps", "10", "--no-figures",
+              "--no-progress"]  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["sweep", "--out", str(out), *common]) == 0
+    before = {name: (out / name).read_bytes() for name in EXPORTS}
+    restated = [["--optimizer", "sgd"], ["--baseline", "none"], ["--lr", "0.01"], ["--momentum", "0"],
+                ["--reward-values", "1,-1"], ["--arms", "0.2,0,-0.2,-1"], ["--optimizer", "sgd", "--nesterov", "false"],
+                ["--episodes", "1", "--init-weights", "0", "--weight-decay", "0"]]  # fmt: skip
+    for extra in restated:
+        args = [*common, *extra] if "--episodes" not in extra else [*common[:4], *common[6:], *extra]
+        assert main(["sweep", "--out", str(out), *args]) == 0, extra
+        assert {name: (out / name).read_bytes() for name in EXPORTS} == before  # the folder's columns stay
+    assert sweep(out, temperature=[1.0, 2.0], optimizer="sgd", momentum=0.0, dampening=0.0, n_bandits=20, n_episodes=1,
+                 steps_per_episode=10).tasks_computed == 0  # fmt: skip
+    capsys.readouterr()
+    for extra in (["--optimizer", "adam"], ["--momentum", "0.5"], ["--lr", "0.02"]):  # not defaults: another study
+        assert main(["sweep", "--out", str(out), *common, *extra]) == 2
+        assert "holds a different study" in capsys.readouterr().err
+
+
 BAD_SWEEP = [
     (dict(out=None), TypeError, r"out must be a folder path \(str or os.PathLike\), got None"),
     (dict(n_bandits=0), ValueError, "n_bandits must be an integer >= 1"),

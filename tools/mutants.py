@@ -67,6 +67,7 @@ PLAN = tests("study_plan", *STUDY)
 STORE = tests("study_store", *STUDY)
 PROBLEMS = tests("study_problems", *STUDY)
 COMPARE = tests("study_compare", "stats")
+FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps")
 THRESHOLD = tests("study_threshold")
 THRESHOLD_FIGURE = tests("figures", "study_threshold")
 FIGURES = tests("figures", "sweeps")
@@ -86,6 +87,7 @@ S_INIT, S_AX, S_SE, S_PL = S + "__init__.py", S + "axes.py", S + "setting.py", S
 S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "executors.py"
 S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
 S_CM, S_TH = S + "compare.py", S + "threshold.py"
+S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
 F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "success.py", F + "curves.py", F + "distribution.py"
 F_HE, F_CA, F_MA = F + "heatmap.py", F + "canvas.py", F + "marks.py"
@@ -545,12 +547,26 @@ MUTANTS = [
     # --- study/store.py ---------------------------------------------------------------------------------------
     Mutant("so-commit-once", S_ST, "\"WHERE key = ? AND state = 'planned'\",", '"WHERE key = ?",',
            "a task already done is committed again", STORE),
-    Mutant("so-rollback", S_ST, 'self.db.execute("COMMIT" if kind is None else "ROLLBACK")',
+    Mutant("so-rollback", S_CO, 'self.db.execute("COMMIT" if kind is None else "ROLLBACK")',
            'self.db.execute("COMMIT")',
            "a failed commit's partial writes are kept", STORE),
     Mutant("so-block-order", S_ST, "FROM blocks{where} ORDER BY setting, block",
            "FROM blocks{where} ORDER BY setting, block DESC",
            "blocks read last first: sums added out of order, verdicts concatenated backwards", STORE),
+    # --- study/files.py, lock.py, integrity.py, repair.py: the folder as untrusted input (issue 15) ------------
+    Mutant("fi-follow-link", S_FI, "    if stat.S_ISLNK(mode):\n", "    if False:\n",
+           "a link planted at a name the library writes is followed", FOLDER),
+    Mutant("fi-unescaped-uri", S_FI, "uri = Path(os.path.abspath(path)).as_uri()",
+           'uri = "file:" + os.path.abspath(path)',
+           "the store opened by an unescaped URI: lr%41 reads lrA, run#1 opens a stray file run", FOLDER),
+    Mutant("lk-shared", S_LO, "fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
+           "fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)", "two sweeps write one folder at once", FOLDER),
+    Mutant("in-array-crc", S_IN, 'if not isinstance(data, bytes) or crc(data) != row[f"{name}_crc"]:',
+           "if not isinstance(data, bytes):", "a flipped bit in a stored array read as a number", FOLDER),
+    Mutant("in-literal-spec", S_IN, "if _key(v) != _key(DEFAULTS.get(k, ()))", "if True",
+           "a rerun restating a default (--optimizer sgd) refused as a different study", FOLDER),
+    Mutant("re-lost", S_RP, 'if state == "done" and cells - seen:', "if False:",
+           "a task marked done without its blocks read as a smaller study", FOLDER),
     # --- study/tables.py --------------------------------------------------------------------------------------
     Mutant("tb-merge-sum", S_TB, "            acc[k] = acc[k] + block[k]\n", "            acc[k] = block[k]\n",
            "merged statistics keep the last block's, not the sum over blocks", STUDY),
@@ -601,8 +617,9 @@ MUTANTS = [
            "only_b counted as only_a (copy-paste)", COMPARE),
     Mutant("cm-holm", S_CM, 'adjusted = holm([r["p_value"] for r in raw])', 'adjusted = [r["p_value"] for r in raw]',
            "several pairs compared without Holm's correction", COMPARE),
-    Mutant("cm-paired-n", S_CM, "n = min(va.shape[0], vb.shape[0])", "n = va.shape[0]",
-           "settings with different counts (a precision study) paired past the shorter one's bandits", COMPARE),
+    Mutant("cm-paired-blocks", S_CM, "vb = np.concatenate([blocks_b[b] for b in common])",
+           "vb = np.concatenate(list(blocks_b.values()))[: va.shape[0]]",
+           "bandits paired by position in B's committed blocks, not by id (issue 15: a partial study)", COMPARE),
     Mutant("cm-same-rtol", S_CM, "rel_tol=1e-6, abs_tol=0.0", "rel_tol=1e-9, abs_tol=0.0",
            "a selector value typed with 7 significant digits no longer finds its grid point", COMPARE),
     # --- study/threshold.py -----------------------------------------------------------------------------------

@@ -158,4 +158,3 @@ def vector(flag: str, text: str):
         return number_list(text)
     except argparse.ArgumentTypeError as err:
         raise ValueError(f"{flag}: {err}, {RANDOM}") from None
-

@@ -39,6 +39,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
     study.add_argument("--dask-workers", type=count("--dask-workers"), action=Once, default=None, metavar="N",
                        help="start a local Dask cluster of N worker processes and run the tasks there")  # fmt: skip
     parser.add_argument("--no-figures", action="store_false", dest="figures", help="write no PNG figures")
+    folder = parser.add_argument_group("the study folder")
+    folder.add_argument("--wait", action="store_true", help="if another process is writing --out, wait for it")
+    folder.add_argument("--repair", action="store_true",
+                        help="delete the damaged rows of a damaged study.sqlite and compute them again")  # fmt: skip
     return parser
 
 
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
             args.out, n_bandits=args.n_bandits, seed=args.seed, device=args.device, backend=args.backend,
             dtype=DTYPES[args.dtype], block_bandits=args.block_bandits, precision=args.precision,
             max_bandits=args.max_bandits, client=client, progress=args.progress,
-            command=["batched-bandit", *argv], **axes,
+            command=["batched-bandit", *argv], wait=args.wait, repair=args.repair, **axes,
         )  # fmt: skip
     finally:
         if client is not None:

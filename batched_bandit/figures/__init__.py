@@ -25,6 +25,7 @@ SUCCESS_FIGURE = "success.png"
 P_BEST_FIGURE = "p_best.png"
 CURVES_FIGURE = "learning_curves.png"
 HEATMAP_FIGURE = "success_heatmap.png"
+FIGURES = (SUCCESS_FIGURE, P_BEST_FIGURE, CURVES_FIGURE, HEATMAP_FIGURE)
 
 
 def unavailable_reason() -> str | None:
@@ -49,6 +50,7 @@ def plot_sweep(out: str | os.PathLike, x: str | None = None, lines: str | None =
     """
     import matplotlib
 
+    from ..study.files import refuse_link
     from . import curves as curve_figure
     from . import distribution, heatmap, success
     from .canvas import RC, save
@@ -56,6 +58,8 @@ def plot_sweep(out: str | os.PathLike, x: str | None = None, lines: str | None =
     from .table import Table
 
     folder = Path(out)
+    for path in (folder, *(folder / name for name in FIGURES)):  # refused before drawing, not after some
+        refuse_link(path)
     table = Table.read(folder, rows, curves)
     layout = choose(table, x, lines, facets)
     grid = heatmap.choose_axes(table, layout)

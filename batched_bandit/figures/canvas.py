@@ -12,12 +12,13 @@ the drawing time. The legend is measured (its text is ours and varies). matplotl
 from __future__ import annotations
 
 import math
-import os
 import textwrap
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ..study.files import write_with
 
 DPI = 100
 MAX_PX = 2400  # on a side: a figure stays readable on a screen and small on disk
@@ -158,8 +159,6 @@ class Sheet:
 
 
 def save(fig, path: Path) -> Path:
-    """Write a PNG atomically (a kill leaves the old file or the new one), with fixed metadata."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
-    os.replace(tmp, path)
-    return path
+    """Write a PNG atomically (a kill leaves the old file or the new one; never through a link), with
+    fixed metadata."""
+    return write_with(path, lambda f: fig.savefig(f, format="png", dpi=DPI, metadata={"Software": None}))

@@ -26,7 +26,7 @@ class Comparison:
 
     a: dict  # setting A's axes
     b: dict
-    n: int  # paired bandits: streams 0..n-1 of both
+    n: int  # paired bandits: those of the blocks both settings have committed (bandit j of A with bandit j of B)
     both: int  # bandits that succeed in A and in B
     only_a: int
     only_b: int
@@ -36,6 +36,9 @@ class Comparison:
     p_value: float  # McNemar's exact test, two-sided
     p_holm: float  # Holm-adjusted over the pairs compared together (= p_value for one pair)
     p_unpaired: float  # the two-proportion z test that ignores the pairing, for contrast
+    n_a: int = 0  # bandits setting A has committed (n of them are paired)
+    n_b: int = 0
+    complete: bool = True  # False: the study is partial (interrupted, or still running)
 
     @property
     def rate_a(self) -> float:
@@ -45,12 +48,19 @@ class Comparison:
     def rate_b(self) -> float:
         return (self.both + self.only_b) / self.n
 
+    def pairing(self) -> str:
+        """ "" when every committed bandit of both settings is paired in a finished study, else what is not."""
+        parts = [] if self.n_a == self.n_b == self.n else [f"of {self.n_a:,} in A and {self.n_b:,} in B"]
+        if not self.complete:
+            parts.append("the study is PARTIAL: these are the bandits both settings have so far")
+        return f" ({'; '.join(parts)})" if parts else ""
+
     def summary(self) -> str:
         low, high = self.ci
         return "\n".join([
             f"A: {describe(self.a)}",
             f"B: {describe(self.b)}",
-            f"  {self.n:,} paired bandits: success A {self.rate_a:.4f}, B {self.rate_b:.4f}; "
+            f"  {self.n:,} paired bandits{self.pairing()}: success A {self.rate_a:.4f}, B {self.rate_b:.4f}; "
             f"A only {self.only_a:,}, B only {self.only_b:,}, both {self.both:,}, neither {self.neither:,}",
             f"  difference A - B {self.difference:+.4f} (95% CI {low:+.4f} .. {high:+.4f}); McNemar exact "
             f"p {_p(self.p_value)}" + (f", Holm-adjusted p {_p(self.p_holm)}" if self.p_holm != self.p_value else "")
@@ -74,22 +84,29 @@ def compare(out: str | os.PathLike, a: dict | None = None, b: dict | None = None
     with Study(out) as study:
         found = [(find_setting(study, a, "a"), find_setting(study, b, "b")) for a, b in pairs]
         raw = [_paired(study, i, j) for i, j in found]
+        complete = study.complete
     adjusted = holm([r["p_value"] for r in raw])
-    return [Comparison(**r, p_holm=p) for r, p in zip(raw, adjusted)]
+    return [Comparison(**r, p_holm=p, complete=complete) for r, p in zip(raw, adjusted)]
 
 
 def _paired(study: Study, i: int, j: int) -> dict:
-    va, vb = study.verdicts(i), study.verdicts(j)
-    n = min(va.shape[0], vb.shape[0])  # with a precision target, settings may have different counts
-    if n == 0:
-        raise ValueError("the settings have no committed bandits yet")
-    va, vb = va[:n], vb[:n]
+    """Counts of the bandits both settings have: the blocks both committed, block by block (blocks
+    hold the same bandit ids in every setting; tasks finish in any order, so neither setting's
+    blocks need be a prefix)."""
+    blocks_a, blocks_b = study.verdict_blocks(i), study.verdict_blocks(j)
+    common = sorted(set(blocks_a) & set(blocks_b))
+    if not common:
+        raise ValueError("the settings have no committed bandits in common yet")
+    va = np.concatenate([blocks_a[b] for b in common])
+    vb = np.concatenate([blocks_b[b] for b in common])
+    n = va.shape[0]
     both, only_a = int(np.sum(va & vb)), int(np.sum(va & ~vb))
     only_b, neither = int(np.sum(~va & vb)), int(np.sum(~va & ~vb))
     return dict(
         a=dict(study.settings[i]), b=dict(study.settings[j]), n=n, both=both, only_a=only_a, only_b=only_b,
         neither=neither, difference=(only_a - only_b) / n, ci=paired_difference_interval(both, only_a, only_b, neither),
         p_value=mcnemar_exact(only_a, only_b), p_unpaired=two_proportion_z(both + only_a, n, both + only_b, n)[1],
+        n_a=sum(map(len, blocks_a.values())), n_b=sum(map(len, blocks_b.values())),
     )  # fmt: skip
 
 

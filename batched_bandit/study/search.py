@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..checks import check_count, check_per_bandit
 from ..schema import OPTIONS
+from .files import make_folder
 from .sweep import sweep
 from .tables import to_csv, write_atomic
 
@@ -81,6 +82,8 @@ def threshold(
     rtol = float(check_per_bandit("rtol", rtol, 1, low=0.0, low_open=True)[0])
     max_points = check_count("max_points", max_points)
     folder = Path(out)
+    make_folder(folder)
+    make_folder(folder / "points")  # never through a link planted at out/points
     points: dict[float, dict] = {}
 
     def evaluate(value: float) -> dict:

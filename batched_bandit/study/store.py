@@ -3,244 +3,321 @@
 It holds the spec, the settings, the tasks with their state, each committed task's statistics
 per (setting, block), and one record per call. A task is committed in one transaction, once (its
 key is the primary key, and a task already done is not written again); a kill at any moment loses
-at most the tasks in flight, and a rerun skips what is committed. WAL mode: readers (the exports,
-issue #11's figures) never block the writer. Only the process that runs ``sweep`` writes; workers
-return their results to it.
+at most the tasks in flight, and a rerun skips what is committed. One process writes: the one that
+runs ``sweep``, holding the folder's lock (lock.py); workers return their results to it. Readers
+(the exports, ``plot``, ``compare``) take no lock and never block it: WAL while it writes. When the
+writer closes, the log is folded back into the file and the file is left in rollback-journal mode,
+so a finished study is one self-contained file that opens from read-only media.
 
-Schema (``PRAGMA user_version`` = FORMAT_VERSION):
+The folder is untrusted input (integrity.py): the schema must be exactly ours, every row carries a
+checksum and every array a CRC, and values must be ones a study can hold. A reader refuses a
+damaged store with one line; the writer re-plans blocks that are missing and, with ``repair=True``,
+deletes damaged rows so that they are computed again (repair.py).
 
-- ``spec(id = 0, format, spec)``: the study's spec as JSON (axes, n_bandits, seed, dtype, blocks,
-  precision); a folder is reused only for the same spec.
-- ``settings(setting, axes)``: each grid point's axis values as JSON, in grid order.
-- ``tasks(key, stage, grp, block, settings, state, call, backend, device, engine_s, committed_s)``:
-  state 'planned' or 'done'.
-- ``blocks(setting, block, task, n, final_successes, successes, p_best_sum, p_best_sq, regret_sum,
-  regret_sq, locked_best, locked_wrong, undecided, p_best_hist, last_rewards, verdicts)``: the
-  sufficient statistics of task.block_statistics, arrays as little-endian BLOBs (int64 / float64;
-  verdicts: np.packbits of the final verdicts, bandit order).
-- ``calls(call, record)``: versions, device, backend, executor, timings, command line (JSON).
-- ``mean_field(setting, p_best)``: the mean-field P(best) per episode (float64 BLOB), a
-  deterministic function of the setting computed once, when the exports are first written.
+Schema (``PRAGMA user_version`` = FORMAT_VERSION; integrity.SCHEMA): ``spec`` (the study's spec as
+JSON: axes, n_bandits, seed, dtype, blocks, precision; a folder is reused only for the same study),
+``settings`` (each grid point's axes as JSON, in grid order), ``tasks`` (state 'planned' or 'done';
+a task is done iff all its blocks are stored), ``blocks`` (task.block_statistics per (setting,
+block): counts, then integrity.ARRAYS as little-endian BLOBs with their CRCs), ``totals`` (the number
+of blocks and the XOR of their checksums, updated by every commit, so a row that vanishes is
+noticed), ``calls`` (versions, device, backend, executor, timings, command line), ``mean_field``
+(the mean-field P(best) per episode, a deterministic function of the setting, computed once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 
-FILE = "study.sqlite"
-FORMAT = "batched_bandit.study"
-FORMAT_VERSION = 3  # 1 was the CSV folder of batched_bandit 0.1 (spec.json, results.csv appended)
+from .connection import (
+    ERRORS,
+    FILE,
+    REPAIR,
+    SIDECARS,
+    UNREPAIRABLE,
+    Transaction,
+    connect,
+    create_schema,
+    translated,
+)
+from .files import make_folder, refuse_link
+from .integrity import (
+    BLOCK_COLUMNS,
+    FORMAT,
+    FORMAT_VERSION,
+    TASK_COLUMNS,
+    Damaged,
+    block_row,
+    check_head,
+    check_settings,
+    check_spec,
+    checksum,
+    crc,
+    decode_block,
+    field_ok,
+    normal_form,
+    real,
+    task_cells,
+)
+from .lock import LOCK_FILE, WriterLock
+from .repair import load, recover, scan, unplan
+
 EXPORTS = ("results.csv", "curves.csv", "meta.json")
-SCHEMA = """
-CREATE TABLE spec (id INTEGER PRIMARY KEY CHECK (id = 0), format TEXT NOT NULL, spec TEXT NOT NULL);
-CREATE TABLE settings (setting INTEGER PRIMARY KEY, axes TEXT NOT NULL);
-CREATE TABLE tasks (
-    key TEXT PRIMARY KEY, stage INTEGER NOT NULL, grp INTEGER NOT NULL, block INTEGER NOT NULL,
-    settings TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('planned', 'done')), call INTEGER,
-    backend TEXT, device TEXT, engine_s REAL, committed_s REAL
-);
-CREATE TABLE blocks (
-    setting INTEGER NOT NULL, block INTEGER NOT NULL, task TEXT NOT NULL REFERENCES tasks (key),
-    n INTEGER NOT NULL, final_successes INTEGER NOT NULL, successes BLOB NOT NULL, p_best_sum BLOB NOT NULL,
-    p_best_sq BLOB NOT NULL, regret_sum BLOB NOT NULL, regret_sq BLOB NOT NULL, locked_best INTEGER NOT NULL,
-    locked_wrong INTEGER NOT NULL, undecided INTEGER NOT NULL, p_best_hist BLOB NOT NULL,
-    last_rewards BLOB NOT NULL, verdicts BLOB NOT NULL, PRIMARY KEY (setting, block)
-) WITHOUT ROWID;
-CREATE TABLE calls (call INTEGER PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE mean_field (setting INTEGER PRIMARY KEY, p_best BLOB NOT NULL);
-"""
-ARRAYS = {"successes": "<i8", "p_best_sum": "<f8", "p_best_sq": "<f8", "regret_sum": "<f8", "regret_sq": "<f8",
-          "p_best_hist": "<i8", "last_rewards": "<f8"}  # fmt: skip
-BLOCK_COLUMNS = ("setting", "block", "task", "n", "final_successes", *ARRAYS, "locked_best", "locked_wrong",
-                 "undecided", "verdicts")  # fmt: skip
+__all__ = ["EXPORTS", "FILE", "FORMAT", "FORMAT_VERSION", "Store"]
 
 
 class Store:
-    """A study's database. ``Store.open(folder, spec, settings)`` creates or reopens it for writing;
-    ``Store.read(folder)`` opens it read-only."""
+    """A study's database. ``Store.open(folder, spec, settings)`` creates or reopens it for writing
+    (taking the folder's lock); ``Store.read(folder)`` opens it read-only. Both check it first."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path):
-        self.db, self.path = connection, path
+    def __init__(self, connection: sqlite3.Connection, path: Path, lock: WriterLock | None = None):
+        self.db, self.path, self.lock = connection, path, lock
+        self.spec: dict = {}
+        self.grid: list = []  # the settings as Setting objects, checked
+        self._settings: list[dict] = []
 
     @classmethod
-    def open(cls, folder: Path, spec: dict, settings: list[dict]) -> Store:
+    def open(cls, folder, spec: dict, settings: list[dict], *, wait: bool = False, repair: bool = False) -> Store:
         """The store of ``folder`` for this spec: created with the folder if new, else checked.
         ValueError (before writing anything) for a file, a folder holding other files or another
-        study, or a store of another format version."""
+        study, a store of another format version, another writer (unless ``wait``), or damage
+        (unless ``repair``: damaged rows are deleted, to be computed again)."""
+        folder, texts = Path(folder), [json.dumps(s) for s in settings]
+        try:
+            check_settings([(i, t, checksum(i, t)) for i, t in enumerate(texts)], check_spec(json.dumps(spec)),
+                           len(texts))  # fmt: skip
+        except Damaged as err:
+            raise ValueError(f"this study cannot be stored: {err}") from None
         path = folder / FILE
+        refuse_link(folder)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"results folder {str(folder)!r} is a file, not a folder")
-        if not path.exists():
-            if folder.exists():
+        if folder.is_dir():
+            with os.scandir(folder) as entries:  # a study folder holds no links: one there was planted
+                for entry in entries:
+                    refuse_link(Path(entry.path))
+            if not os.path.lexists(path):
+                _refuse_foreign(folder)  # before the lock file is made in it
+        make_folder(folder)
+        lock = WriterLock(folder, wait)
+        store = None
+        try:
+            if not os.path.lexists(path):
                 _refuse_foreign(folder)
-            folder.mkdir(parents=True, exist_ok=True)
-        store = cls._connect(path, readonly=False)
-        theirs = store._spec()
-        if theirs is not None:
-            if theirs != spec:
-                store.close()
+            store = cls(connect(path, readonly=False), path, lock)
+            with store._guard():
+                if store._empty():  # new, or killed before its creating transaction ended
+                    store.write_ahead()
+                    store._create(spec, texts)
+                load(store, (spec, texts) if repair else None)
+            ours = normal_form(spec, [json.loads(t) for t in texts])
+            if normal_form(store.spec, store._settings) != ours:
                 raise ValueError(
-                    f"results folder {str(folder)!r} holds a different study ({differences(theirs, spec)}); "
+                    f"results folder {str(folder)!r} holds a different study ({differences(store.spec, spec)}); "
                     "use another folder, or delete this one to start over"
                 )
+            with store._guard():
+                store.write_ahead()  # only now: a refused folder is left as it was, byte for byte
+                recover(store, repair)
             return store
-        with store.transaction():  # a new store (or one killed before this transaction ended: empty)
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    store.db.execute(statement)
-            store.db.execute("INSERT INTO spec VALUES (0, ?, ?)", (FORMAT, json.dumps(spec, sort_keys=True)))
-            store.db.executemany("INSERT INTO settings VALUES (?, ?)",
-                                 [(i, json.dumps(s)) for i, s in enumerate(settings)])  # fmt: skip
-            store.db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
-        return store
+        except BaseException:
+            if store is not None:
+                store.db.close()
+            lock.release()
+            raise
 
     @classmethod
-    def read(cls, folder: Path) -> Store:
-        """Open read-only (for exports and the read API); ValueError if there is no study."""
+    def read(cls, folder) -> Store:
+        """Open read-only (for exports and the read API); ValueError if there is no study or it is damaged."""
         path = Path(folder) / FILE
-        if not path.exists():
+        if not os.path.lexists(path):
             raise ValueError(f"{str(folder)!r} holds no study ({FILE} is missing)")
-        store = cls._connect(path, readonly=True)
-        if store._spec() is None:
-            raise ValueError(f"{str(folder)!r}: the study's store is empty (interrupted while being created)")
+        store = cls(connect(path, readonly=True), path)
+        try:
+            with store._guard(), store._snapshot():  # one snapshot: a sweep may be committing meanwhile
+                load(store)
+                found = scan(store, arrays=False)
+            if found.problems():
+                raise store.damaged(found.describe(), REPAIR)
+            if found.missing():
+                raise ValueError(f"{str(path)!r} has lost rows ({found.missing()}); run the sweep that made it again: "
+                                 "it recomputes them")  # fmt: skip
+        except BaseException:
+            store.db.close()
+            raise
         return store
 
-    @classmethod
-    def _connect(cls, path: Path, readonly: bool) -> Store:
-        try:
-            if readonly:
-                db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-            else:
-                db = sqlite3.connect(path, isolation_level=None, timeout=60)  # autocommit; transactions by hand
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a kill of the process; no fsync each
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        except sqlite3.DatabaseError as err:
-            raise ValueError(f"cannot open the study store {str(path)!r}: {err}") from None
-        if tables and version != FORMAT_VERSION:
-            db.close()
-            newer = version > FORMAT_VERSION
-            raise ValueError(
-                f"{str(path.parent)!r} was written by {'a newer' if newer else 'an older'} version of batched_bandit "
-                f"(store format {version}; this version reads format {FORMAT_VERSION}): "
-                + ("upgrade batched_bandit to read it" if newer else "run the study again into a new folder")
-            )
-        return cls(db, path)
+    def write_ahead(self) -> None:
+        """WAL from now on (only once the folder is known to be ours: a refused one is left as it was)."""
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a kill of the process; no fsync each
 
-    def _spec(self) -> dict | None:
+    def _empty(self) -> bool:
+        return self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+    def _create(self, spec: dict, texts: list[str]) -> None:
+        with self.transaction():
+            create_schema(self.db)
+            text = json.dumps(spec, sort_keys=True)
+            self.db.execute("INSERT INTO spec VALUES (0, ?, ?, ?, ?)", (FORMAT, text, len(texts),
+                                                                       checksum(FORMAT, text, len(texts))))  # fmt: skip
+            rows = [(i, t, checksum(i, t)) for i, t in enumerate(texts)]
+            self.db.executemany("INSERT INTO settings VALUES (?, ?, ?)", rows)
+            self.db.execute("INSERT INTO totals VALUES (0, 0, 0, ?)", (checksum(0, 0),))
+            self.db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+
+    def damaged(self, what: str, way_out: str = UNREPAIRABLE) -> ValueError:
+        """The one-line error for a damaged store: what, and the way out."""
+        return ValueError(f"{str(self.path)!r} is damaged: {what}; {way_out}")
+
+    @contextlib.contextmanager
+    def _guard(self):
+        """SQLite's errors as one line: a damaged file (ValueError), a full disk or I/O (OSError)."""
         try:
-            row = self.db.execute("SELECT spec FROM spec").fetchone()
-        except sqlite3.OperationalError:  # no table: created but not yet filled
-            return None
-        return None if row is None else json.loads(row[0])
+            yield
+        except ERRORS as err:
+            raise translated(err, self.path) from None
+
+    @contextlib.contextmanager
+    def _snapshot(self):
+        """A read transaction: the rows as of one moment."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
 
     def transaction(self):
         """``with store.transaction():`` BEGIN IMMEDIATE .. COMMIT, ROLLBACK on any exception."""
-        return _Transaction(self.db)
+        return Transaction(self)
 
     # --- writing ---
 
     def plan(self, tasks) -> None:
-        """Record planned tasks (those already recorded stay as they are)."""
+        """Record planned tasks (those recorded stay as they are); a task planned again because some
+        of its blocks are missing loses the rest and is 'planned' again, so it commits whole."""
         with self.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO tasks (key, stage, grp, block, settings, state) "
-                "VALUES (?, ?, ?, ?, ?, 'planned')",
-                [(t.key, t.stage, t.group, t.block, json.dumps(t.settings)) for t in tasks],
+                "INSERT OR IGNORE INTO tasks (key, stage, grp, block, settings, state, checksum) "
+                "VALUES (?, ?, ?, ?, ?, 'planned', ?)",
+                [(*task_cells(t)[:5], checksum(*task_cells(t))) for t in tasks],
             )
+            states = dict(self.db.execute("SELECT key, state FROM tasks"))
+            stored = {(s, b) for s, b in self.db.execute("SELECT setting, block FROM blocks")}
+            stale = [t for t in tasks if states.get(t.key) == "done" or any((s, t.block) in stored for s in t.settings)]
+            if stale:
+                unplan(self.db, {(s, t.block) for t in stale for s in t.settings}, {t.key for t in stale})
 
     def commit(
         self, key: str, block: int, result: dict, call: int | None = None, elapsed_s: float | None = None
     ) -> bool:
         """Store a task's statistics in one transaction; False (and nothing written) if it was done."""
-        rows = [_block_row(setting, block, key, stats) for setting, stats in result["stats"].items()]
+        rows = [block_row(setting, block, key, stats) for setting, stats in result["stats"].items()]
         with self.transaction():
+            task = self.db.execute("SELECT stage, grp, block, settings FROM tasks WHERE key = ?", (key,)).fetchone()
+            run = (call, result.get("backend"), result.get("device"), real(result.get("engine_s")), real(elapsed_s))
             done = self.db.execute(
-                "UPDATE tasks SET state = 'done', call = ?, backend = ?, device = ?, engine_s = ?, committed_s = ? "
+                "UPDATE tasks SET state = 'done', call = ?, backend = ?, device = ?, engine_s = ?, committed_s = ?, "
+                "checksum = ? "
                 "WHERE key = ? AND state = 'planned'",
-                (call, result.get("backend"), result.get("device"), result.get("engine_s"), elapsed_s, key),
+                (*run, checksum(key, *(task or ()), "done", *run), key),
             ).rowcount
             if done:
                 self.db.executemany(
                     f"INSERT INTO blocks ({', '.join(BLOCK_COLUMNS)}) VALUES ({', '.join('?' * len(BLOCK_COLUMNS))})",
                     rows,
                 )
+                (count, digest), = self.db.execute("SELECT blocks, digest FROM totals")  # fmt: skip
+                for row in rows:
+                    digest ^= row[BLOCK_COLUMNS.index("checksum")]
+                count += len(rows)
+                self.db.execute("UPDATE totals SET blocks = ?, digest = ?, checksum = ?",
+                                (count, digest, checksum(count, digest)))  # fmt: skip
         return bool(done)
 
     def record_call(self, record: dict, call: int | None = None) -> int:
         """Insert (call None) or replace a call's record; returns its id."""
+        text = json.dumps(record)
         with self.transaction():
-            cursor = self.db.execute("INSERT OR REPLACE INTO calls VALUES (?, ?)", (call, json.dumps(record)))
+            cursor = self.db.execute("INSERT OR REPLACE INTO calls VALUES (?, ?, ?)", (call, text, checksum(text)))
         return cursor.lastrowid if call is None else call
 
     def save_mean_field(self, fields: dict[int, np.ndarray]) -> None:
         """Keep settings' mean-field trajectories (setting -> (n_episodes,) float64)."""
+        rows = [(i, np.asarray(p, dtype="<f8").tobytes()) for i, p in fields.items()]
         with self.transaction():
-            self.db.executemany("INSERT OR REPLACE INTO mean_field VALUES (?, ?)",
-                                [(i, np.asarray(p, dtype="<f8").tobytes()) for i, p in fields.items()])  # fmt: skip
+            self.db.executemany("INSERT OR REPLACE INTO mean_field VALUES (?, ?, ?)",
+                                [(i, b, checksum(i, crc(b))) for i, b in rows])  # fmt: skip
 
     # --- reading ---
 
     def mean_field(self) -> dict[int, np.ndarray]:
-        return {i: np.frombuffer(b, dtype="<f8") for i, b in self.db.execute("SELECT setting, p_best FROM mean_field")}
-
-    @property
-    def spec(self) -> dict:
-        return self._spec()
+        """The stored mean-field trajectories that pass their checks (the others are computed again)."""
+        with self._guard():
+            rows = self.db.execute("SELECT setting, p_best, checksum FROM mean_field").fetchall()
+        return {i: np.frombuffer(b, dtype="<f8") for i, b, c in rows
+                if field_ok(i, b, c, self.grid)}  # fmt: skip
 
     def settings(self) -> list[dict]:
-        return [json.loads(r[0]) for r in self.db.execute("SELECT axes FROM settings ORDER BY setting")]
+        return [dict(s) for s in self._settings]
 
     def committed(self) -> dict[tuple[int, int], tuple[int, int]]:
         """(setting, block) -> (n, final successes) of every committed block."""
-        rows = self.db.execute("SELECT setting, block, n, final_successes FROM blocks")
+        with self._guard():
+            rows = self.db.execute("SELECT setting, block, n, final_successes FROM blocks").fetchall()
         return {(s, b): (n, x) for s, b, n, x in rows}
 
     def blocks(self, setting: int | None = None):
         """Committed blocks as statistics dicts (block_statistics' keys, plus setting and block),
-        ordered by setting, then block."""
+        ordered by setting, then block; each checked (ValueError naming a damaged one)."""
         where = "" if setting is None else f" WHERE setting = {int(setting)}"
-        cursor = self.db.execute(f"SELECT {', '.join(BLOCK_COLUMNS)} FROM blocks{where} ORDER BY setting, block")
-        for row in cursor:
-            values = dict(zip(BLOCK_COLUMNS, row))
-            stats = {k: np.frombuffer(values[k], dtype=t) for k, t in ARRAYS.items()}
-            stats["locked"] = np.array([values["locked_best"], values["locked_wrong"], values["undecided"]])
-            yield {"setting": values["setting"], "block": values["block"], "n": values["n"],
-                   "verdicts": values["verdicts"], **stats}  # fmt: skip
+        with self._guard():
+            cursor = self.db.execute(f"SELECT {', '.join(BLOCK_COLUMNS)} FROM blocks{where} ORDER BY setting, block")
+            with contextlib.closing(cursor):  # finished however the loop ends: an open statement keeps a lock
+                for cells in cursor:
+                    values = dict(zip(BLOCK_COLUMNS, cells))
+                    try:
+                        check_head(values, self.spec, len(self.grid))
+                        stats = decode_block(values, self.grid[values["setting"]])
+                    except Damaged as err:
+                        where = f"setting {values['setting']!r}, block {values['block']!r}"
+                        raise self.damaged(f"{where}: {err}", REPAIR) from None
+                    yield {"setting": values["setting"], "block": values["block"], **stats}
 
     def tasks(self) -> list[dict]:
-        cols = ("key", "stage", "grp", "block", "state", "call", "backend", "device", "engine_s", "committed_s")
-        return [dict(zip(cols, r)) for r in self.db.execute(f"SELECT {', '.join(cols)} FROM tasks ORDER BY rowid")]
+        with self._guard():
+            rows = self.db.execute(f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks ORDER BY rowid").fetchall()
+        return [dict(zip(TASK_COLUMNS, r)) for r in rows]
 
     def calls(self) -> list[dict]:
-        return [json.loads(r[0]) for r in self.db.execute("SELECT record FROM calls ORDER BY call")]
+        with self._guard():
+            rows = self.db.execute("SELECT record FROM calls ORDER BY call").fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def close(self) -> None:
-        self.db.close()
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind, value, traceback):
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def _block_row(setting: int, block: int, key: str, stats: dict) -> tuple:
-    values = {"setting": setting, "block": block, "task": key, "n": stats["n"],
-              "final_successes": int(stats["successes"][-1]), "verdicts": stats["verdicts"]}  # fmt: skip
-    values.update({k: np.ascontiguousarray(stats[k], dtype=t).tobytes() for k, t in ARRAYS.items()})
-    values.update(zip(("locked_best", "locked_wrong", "undecided"), (int(x) for x in stats["locked"])))
-    return tuple(values[c] for c in BLOCK_COLUMNS)
+        """Close; the writer first folds the log into the file (self-contained, readable read-only)."""
+        try:
+            if self.lock is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("PRAGMA busy_timeout = 1000")  # a reader in the way: keep WAL, lose nothing
+                    self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    self.db.execute("PRAGMA journal_mode = DELETE")
+            self.db.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def _refuse_foreign(folder: Path) -> None:
@@ -257,7 +334,7 @@ def _refuse_foreign(folder: Path) -> None:
                 f"CSV files; this version keeps studies in {FILE}, format {FORMAT_VERSION}): run the sweep again "
                 "into a new folder"
             )
-    if names - {f"{FILE}-journal", f"{FILE}-wal", f"{FILE}-shm"}:
+    if names - {LOCK_FILE, *(FILE + s for s in SIDECARS)}:
         raise ValueError(
             f"results folder {str(folder)!r} is not empty and holds no study ({FILE} is missing); "
             "use a new or empty folder"
@@ -269,4 +346,4 @@ def differences(theirs, ours: dict) -> str:
     if not isinstance(theirs, dict):
         return "its spec is not a study specification"
     keys = [k for k in ours if theirs.get(k) != ours[k]] + [k for k in theirs if k not in ours]
-    return "; ".join(f"{k}: {theirs.get(k)!r} there, {ours.get(k)!r} here" for k in keys)
+    return "; ".join(f"{k}: {theirs.get(k)!r} there, {ours.get(k)!r} here" for k in keys) or "its settings differ"

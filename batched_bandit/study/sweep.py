@@ -20,18 +20,28 @@ from pathlib import Path
 import torch
 
 from .. import engines
-from ..checks import check_count, check_dtype, check_per_bandit, check_progress, check_run_size, check_seed, dtype_name
+from ..checks import (
+    check_bool,
+    check_count,
+    check_dtype,
+    check_per_bandit,
+    check_progress,
+    check_run_size,
+    check_seed,
+    dtype_name,
+)
 from ..engines import describe_device, resolve_device
 from ..options import check_numerics, make_setup
 from ..progress import Bar
 from ..provenance import cpu_name
-from .axes import batch_key, columns, grid_and_columns, probe
+from .axes import AXES, batch_key, columns, grid_and_columns, probe
 from .executors import Dask, InProcess
+from .integrity import FORMAT, FORMAT_VERSION, to_json
 from .plan import Plan
 from .setting import Setting
-from .store import FORMAT, FORMAT_VERSION, Store
+from .store import Store
 from .sweep_result import SweepResult
-from .tables import to_json, write_meta, write_tables
+from .tables import write_meta, write_tables
 from .task import Job
 
 DEFAULT_BLOCK = 1024  # bandits per block: small enough to target precision, big enough to amortise a task
@@ -54,6 +64,8 @@ def sweep(
     executor=None,
     progress: Callable[[int, int], None] | bool | None = None,
     command: Sequence[str] | None = None,
+    wait: bool = False,
+    repair: bool = False,
     **axes,
 ) -> SweepResult:
     """Run the grid of ``grid(**axes)`` into the folder ``out``; returns its tables.
@@ -66,6 +78,10 @@ def sweep(
     study continues it; another study or other files are refused (ValueError) before any work.
     ``progress``: True for a bar on stderr, or ``progress(done, total)`` in bandit-steps, work of
     earlier calls included. ``command`` is recorded in meta.json (default ``sys.argv``).
+
+    One process writes a folder at a time: another sweep on it is refused (ValueError naming it),
+    or waited for with ``wait=True``. A damaged store is refused with one line; ``repair=True``
+    deletes what is damaged and computes it again (the results are those of a clean run).
     """
     start = time.perf_counter()
     if not isinstance(out, (str, os.PathLike)):
@@ -79,6 +95,7 @@ def sweep(
     elif max_bandits is not None:
         raise ValueError("max_bandits applies with a precision target only (precision=eps)")
     progress = check_progress(progress)
+    wait, repair = check_bool("wait", wait), check_bool("repair", repair)
     if client is not None and executor is not None:
         raise ValueError("give client= (a Dask cluster) or executor=, not both")
     if executor is not None and not callable(getattr(executor, "run", None)):
@@ -90,67 +107,73 @@ def sweep(
         check_run_size(n_bandits if precision is None else max_bandits, s.n_episodes, s.steps_per_episode)
     groups = _groups(settings)
     backends = _check_engines(settings, groups, device, backend, dtype, local)
-    axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
-    spec = {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, "n_bandits": n_bandits, "seed": seed,
-            "dtype": dtype_name(dtype), "block_bandits": block_bandits, "precision": precision,
-            "max_bandits": max_bandits}  # fmt: skip
+    spec = study_spec(settings, given, n_bandits=n_bandits, seed=seed, dtype=dtype_name(dtype),
+                      block_bandits=block_bandits, precision=precision, max_bandits=max_bandits)  # fmt: skip
     folder = Path(out)
-    store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings])
-    plan = Plan(
-        groups=tuple(tuple(g) for g in groups),
-        episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
-        n_bandits=n_bandits, block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
-    )  # fmt: skip
-    torch_device = resolve_device(device) if local else None
-    record = {
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": command,
-        "device": describe_device(torch_device) if local else f"{device} on each worker",
-        "backends": sorted(set(backends.values())) if local else backend,
-        "cpu": cpu_name(),
-        "cpu_threads": torch.get_num_threads(),
-        **(executor.describe() if callable(getattr(executor, "describe", None)) else {"executor": repr(executor)}),
-        "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
-        "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
-    }  # fmt: skip
-    call = store.record_call(record)
-    make_job = functools.partial(
-        _job, settings=settings, plan=plan, seed=seed, dtype=dtype_name(dtype),
-        device=str(torch_device if local else device), backends=backends if local else None, backend=backend,
-    )  # fmt: skip
-    bar = None
-    try:
-        committed = store.committed()
-        done_steps = sum(n * _steps(settings[s]) for (s, _), (n, _) in committed.items())
-        while tasks := plan.next_stage(committed):
-            store.plan(tasks)
-            jobs = [make_job(t) for t in tasks]
-            total = done_steps + sum(j.bandit_steps for j in jobs)
-            bar, report = _progress(progress, bar, done_steps, total)
-
-            def on_result(job: Job, result: dict) -> None:
-                if store.commit(job.key, job.block, result, call, round(time.perf_counter() - start, 6)):
-                    record["tasks_committed"] += 1
-                    record["bandit_steps"] += job.bandit_steps
-                    record["engine_s"] += result["engine_s"]
-
-            executor.run(jobs, on_result, report)
+    store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings], wait=wait,
+                       repair=repair)  # fmt: skip
+    try:  # the store (and the folder's lock) is let go however this ends
+        if store.grid != settings:  # the same study with a default restated: the folder keeps its own settings
+            settings, given = store.grid, [k for k in AXES if k in store.spec]
+            groups = _groups(settings)
+        plan = Plan(
+            groups=tuple(tuple(g) for g in groups),
+            episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
+            n_bandits=n_bandits, block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
+        )  # fmt: skip
+        torch_device = resolve_device(device) if local else None
+        record = {
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": command,
+            "device": describe_device(torch_device) if local else f"{device} on each worker",
+            "backends": sorted(set(backends.values())) if local else backend,
+            "cpu": cpu_name(),
+            "cpu_threads": torch.get_num_threads(),
+            **(executor.describe() if callable(getattr(executor, "describe", None)) else {"executor": repr(executor)}),
+            "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
+            "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
+        }  # fmt: skip
+        call = store.record_call(record)
+        make_job = functools.partial(
+            _job, settings=settings, plan=plan, seed=seed, dtype=dtype_name(dtype),
+            device=str(torch_device if local else device), backends=backends if local else None, backend=backend,
+        )  # fmt: skip
+        bar = None
+        try:
             committed = store.committed()
-            done_steps = total
-        rows, curves = write_tables(folder, store, settings, columns(given))
-        record["finished"] = True
+            done_steps = sum(n * _steps(settings[s]) for (s, _), (n, _) in committed.items())
+            while tasks := plan.next_stage(committed):
+                store.plan(tasks)
+                jobs = [make_job(t) for t in tasks]
+                total = done_steps + sum(j.bandit_steps for j in jobs)
+                bar, report = _progress(progress, bar, done_steps, total)
+
+                def on_result(job: Job, result: dict) -> None:
+                    if store.commit(job.key, job.block, result, call, round(time.perf_counter() - start, 6)):
+                        record["tasks_committed"] += 1
+                        record["bandit_steps"] += job.bandit_steps
+                        record["engine_s"] += result["engine_s"]
+
+                executor.run(jobs, on_result, report)
+                before, committed = committed, store.committed()
+                if committed == before:  # never loop on tasks the store does not keep
+                    raise RuntimeError(f"no task of this stage was committed to {store.path} (first: {tasks[0].key})")
+                done_steps = total
+            rows, curves = write_tables(folder, store, settings, columns(given))
+            record["finished"] = True
+        finally:
+            if bar is not None:
+                bar.close()
+            wall = time.perf_counter() - start
+            record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
+            record["sweep_layer_s"] = round(wall - record["engine_s"], 6)
+            if record["engine_s"] > 0:
+                record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
+            store.record_call(record, call)
+            if record["finished"]:
+                write_meta(folder, store, columns(given))
+            n_tasks = len(store.tasks())
     finally:
-        if bar is not None:
-            bar.close()
-        wall = time.perf_counter() - start
-        record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
-        record["sweep_layer_s"] = round(wall - record["engine_s"], 6)
-        if record["engine_s"] > 0:
-            record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
-        store.record_call(record, call)
-        if record["finished"]:
-            write_meta(folder, store, columns(given))
-        n_tasks = len(store.tasks())
         store.close()
     return SweepResult(
         out=folder, settings=settings, rows=rows, curves=curves, tasks_computed=record["tasks_committed"],
@@ -178,6 +201,13 @@ def _groups(settings: list[Setting]) -> list[list[int]]:
     for i, s in enumerate(settings):
         groups.setdefault(batch_key(s), []).append(i)
     return list(groups.values())
+
+
+def study_spec(settings: list[Setting], given: Sequence[str], **run) -> dict:
+    """The spec the store keeps: the format, each axis's values as the grid made them, ``run``'s
+    parameters (n_bandits, seed, dtype, block_bandits, precision, max_bandits)."""
+    axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
+    return {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, **run}
 
 
 def _axis_values(settings: list[Setting], name: str) -> list:

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from ..provenance import versions
-from ..schema import MODEL_OF as MODELS
 from ..stats import mean_interval, wilson_interval
 from .derived import DERIVED, arm_columns, derived_columns, has_mean_field, mean_field
+from .files import write_atomic
 from .problems import RandomArms
 from .setting import Setting
 from .store import EXPORTS, Store
@@ -188,48 +188,27 @@ def to_csv(columns: list[str], rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a sibling temporary file, sync it, rename it over ``path``: a kill leaves old or new."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-# --- JSON forms of axis values (the spec and the store's settings) -------------------------------
-
-
-def to_json(value):
-    if isinstance(value, RandomArms):
-        return str(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def from_json(name: str, value):
-    if name in MODELS and isinstance(value, str):
-        return RandomArms.parse(value)
-    if isinstance(value, list):
-        return tuple(value)
-    return value
-
-
 # --- the read API --------------------------------------------------------------------------------
 
 
 class Study:
-    """A study folder, read from its store (read-only). ``rows()``/``curves()`` are the exports'
-    tables (numbers as numbers); ``merged(i)`` setting i's summed statistics; ``verdicts(i)`` its
-    per-bandit final verdicts, (n,) bool in bandit order (bandit j is stream j in every setting)."""
+    """A study folder, read from its store (read-only, checked). ``rows()``/``curves()`` are the
+    exports' tables (numbers as numbers); ``merged(i)`` setting i's summed statistics;
+    ``verdicts(i)`` its per-bandit final verdicts, (n,) bool in bandit order (bandit j is stream j
+    in every setting); ``verdict_blocks(i)`` the same per committed block."""
 
     def __init__(self, out: str | os.PathLike):
         self.folder = Path(out)
         self.store = Store.read(self.folder)
         self.spec = self.store.spec
-        self.settings = [Setting({k: from_json(k, v) for k, v in s.items()}) for s in self.store.settings()]
+        self.settings: list[Setting] = self.store.grid
+
+    @property
+    def complete(self) -> bool:
+        """Whether the study is finished: a call ran its plan to the end and no task is left."""
+        tasks = self.store.tasks()
+        finished = any(call.get("finished") is True for call in self.store.calls())
+        return finished and all(t["state"] == "done" for t in tasks)
 
     def merged(self, setting: int) -> dict:
         return merge(self.store.blocks(setting)).get(setting) or {"n": 0, "n_blocks": 0}
@@ -247,9 +226,12 @@ class Study:
         ]
 
     def verdicts(self, setting: int) -> np.ndarray:
-        bits = [np.unpackbits(np.frombuffer(b["verdicts"], dtype=np.uint8), count=b["n"]).astype(bool)
-                for b in self.store.blocks(setting)]  # fmt: skip
-        return np.concatenate(bits) if bits else np.zeros(0, dtype=bool)
+        blocks = list(self.verdict_blocks(setting).values())
+        return np.concatenate(blocks) if blocks else np.zeros(0, dtype=bool)
+
+    def verdict_blocks(self, setting: int) -> dict[int, np.ndarray]:
+        """block -> its bandits' final verdicts, (n,) bool, for the setting's committed blocks in order."""
+        return {b["block"]: np.unpackbits(b["verdicts"], count=b["n"]).astype(bool) for b in self.store.blocks(setting)}
 
     def close(self) -> None:
         self.store.close()

@@ -1,6 +1,9 @@
 """Assemble benchmarks/mutation_after.json from the after run's passes (logs, JSON where written)
 and the --only re-runs of the survivors with their new tests."""
-import json, re, sys
+
+import json
+import re
+import sys
 from pathlib import Path
 
 sys.path.insert(0, "/work/wt-mut2/tools")
@@ -28,18 +31,29 @@ for log, js, commit in PASSES:
         if by and "signal 9" in by:  # cut off by the stop between passes, not a verdict
             continue
         m = by_id[mid]
-        r = full.get(mid) or dict(id=mid, file=m.file, description=m.description, tests=list(m.tests),
-                                  status=status, seconds=float(secs), returncode=None, killed_by=by or None,
-                                  detail="(from the pass's log)", kernel=None, equivalent=m.equivalent,
-                                  observed=None)
+        r = full.get(mid) or dict(
+            id=mid,
+            file=m.file,
+            description=m.description,
+            tests=list(m.tests),
+            status=status,
+            seconds=float(secs),
+            returncode=None,
+            killed_by=by or None,
+            detail="(from the pass's log)",
+            kernel=None,
+            equivalent=m.equivalent,
+            observed=None,
+        )
         r["tree"] = commit
         results[mid] = r
 rechecks = {}
 for name in sorted(D.glob("recheck*.json")):
     for r in json.loads(name.read_text())["results"]:
         rechecks[r["id"]] = r
-first_run = {mid: float(secs) for mid, status, by, secs in LINE.findall((D / "log1.txt").read_text())
-             if status == "survived"}  # the first pass, on the merge itself (9e84794), stopped after 32
+first_run = {
+    mid: float(secs) for mid, status, by, secs in LINE.findall((D / "log1.txt").read_text()) if status == "survived"
+}  # the first pass, on the merge itself (9e84794), stopped after 32
 PARTIAL = {  # survivors-to-be whose pass was stopped (to rerun the list with their new test) before the end
     "run-safety-net": "no failure in 515 s of its selection (tree bfdd133), pass stopped; no test reached _check_finite",
     "mem-recorded": "no failure in 420 s of its selection (tree 0295a9d), pass stopped",
@@ -50,8 +64,14 @@ ordered = []
 for m in mutants:
     r = results.get(m.id)
     if r is None:
-        r = dict(id=m.id, file=m.file, description=m.description, tests=list(m.tests), status="not run",
-                 equivalent=m.equivalent)
+        r = dict(
+            id=m.id,
+            file=m.file,
+            description=m.description,
+            tests=list(m.tests),
+            status="not run",
+            equivalent=m.equivalent,
+        )
     if (r["status"] == "survived" or (r["status"] == "not run" and m.id in PARTIAL)) and m.id in rechecks:
         again = rechecks[m.id]
         first = f"survived ({r['seconds']:.0f} s, tree {r['tree']})" if r["status"] == "survived" else None
@@ -67,8 +87,13 @@ out = {
     "command": "python tools/mutate.py --check-equivalent --jobs 2 --timeout 1800 --json ... (in passes, see passes)",
     "passes": [dict(log=l, commit=c) for l, _, c in PASSES],
     "machine": "2-core AMD EPYC Zen 4 VM (x86_64), shared; Python 3.11.7",
-    "total": len(ordered), "killed": killed, "killed_by_timeout": count("timeout"), "survived": survived,
-    "equivalent": count("equivalent"), "stale": count("stale"), "not_run": count("not run"),
+    "total": len(ordered),
+    "killed": killed,
+    "killed_by_timeout": count("timeout"),
+    "survived": survived,
+    "equivalent": count("equivalent"),
+    "stale": count("stale"),
+    "not_run": count("not run"),
     "kill_rate": killed / (killed + survived) if killed + survived else None,
     "first_pass_survivors": [r["id"] for r in ordered if "first_pass" in r],
     "results": ordered,
