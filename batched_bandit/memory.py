@@ -7,20 +7,28 @@ import torch
 CHUNK_TENSORS = 24  # (K, chunk) tensors an engine holds at once, at most (the portable engine's step)
 
 
-def run_bytes(n_bandits: int, n_arms: int, n_episodes: int, record_episodes: bool, dtype: torch.dtype) -> int:
-    """The outputs of ``run_batch`` on the CPU: per-arm sums (B, E, K), P(best) and regret per
-    episode, weights and final policy (B, K), verdicts (B,)."""
+TRACE_BYTES = 4 + 8 + 8 + 8 + 1  # a trace point per bandit: P(best), regret, reward, optimal pulls, verdict
+
+
+def run_bytes(
+    n_bandits: int, n_arms: int, n_episodes: int, record_episodes: bool, dtype: torch.dtype, n_points: int = 0
+) -> int:
+    """The outputs of ``run_batch`` on the CPU: per-arm sums (B, E, K), P(best), regret, reward and
+    optimal pulls per episode, ``n_points`` trace points, weights and final policy (B, K), verdicts (B,)."""
     item = torch.finfo(dtype).bits // 8
     n_recorded = n_episodes if record_episodes else 1
     # + the setup's per-bandit numbers (about 16 float64) and the verdict
-    per_bandit = n_recorded * n_arms * max(item, 4) + n_episodes * (4 + 8) + 2 * n_arms * item + 16 * 8 + 1
-    return n_bandits * per_bandit
+    per_episode = 4 + 8 + 8 + 8
+    per_bandit = n_recorded * n_arms * max(item, 4) + n_episodes * per_episode + 2 * n_arms * item + 16 * 8 + 1
+    return n_bandits * (per_bandit + n_points * TRACE_BYTES)
 
 
-def chunk_bytes(chunk: int, n_arms: int, n_episodes: int, record_episodes: bool, dtype: torch.dtype) -> int:
+def chunk_bytes(
+    chunk: int, n_arms: int, n_episodes: int, record_episodes: bool, dtype: torch.dtype, n_points: int = 0
+) -> int:
     """One chunk in flight: the engine's outputs (twice: on the device and copied) and working set."""
     item = torch.finfo(dtype).bits // 8
-    outputs = run_bytes(chunk, n_arms, n_episodes, record_episodes, dtype)
+    outputs = run_bytes(chunk, n_arms, n_episodes, record_episodes, dtype, n_points)
     return 2 * outputs + chunk * (CHUNK_TENSORS * n_arms * item + 64 * 2 * 4 * 2)
 
 
@@ -40,12 +48,19 @@ def available_bytes(device: torch.device) -> int | None:
 
 
 def check_memory(
-    n_bandits: int, n_arms: int, n_episodes: int, record_episodes: bool, chunk: int, dtype, device: torch.device
+    n_bandits: int,
+    n_arms: int,
+    n_episodes: int,
+    record_episodes: bool,
+    chunk: int,
+    dtype,
+    device: torch.device,
+    n_points: int = 0,
 ) -> None:
     """ValueError, before any work, when the run cannot fit in the memory that is free."""
     chunk = min(chunk, n_bandits)
-    on_cpu = run_bytes(n_bandits, n_arms, n_episodes, record_episodes, dtype)
-    working = chunk_bytes(chunk, n_arms, n_episodes, record_episodes, dtype)
+    on_cpu = run_bytes(n_bandits, n_arms, n_episodes, record_episodes, dtype, n_points)
+    working = chunk_bytes(chunk, n_arms, n_episodes, record_episodes, dtype, n_points)
     needs = {torch.device("cpu"): on_cpu + (working if device.type == "cpu" else working // 2)}
     if device.type == "cuda":
         needs[device] = working

@@ -15,7 +15,8 @@ import torch
 
 from . import bounds, checks
 from .problem import arm_parameter, best_arm, regret_gaps, reward_bound_of
-from .schema import ALIASES, BINARY, KEYWORDS, MODELS, OPTIONS, split_aliases, where, why_not
+from .random_arms import RandomArms
+from .schema import ALIASES, BINARY, KEYWORDS, MODEL_OF, MODELS, OPTIONS, split_aliases, where, why_not
 from .state import Batch, Hyper, Rule
 
 
@@ -36,8 +37,23 @@ class Setup:
 
 def problem_size(n_bandits: int, options: dict) -> int:
     """K, from the reward model's keyword (checked; cheap: nothing of size n_bandits x K is made)."""
+    drawn = [v for k, v in options.items() if k in MODEL_OF and isinstance(v, RandomArms)]
+    if drawn:
+        return drawn[0].k
     model, params = checks.check_problem(n_bandits, *(options.get(k) for k in MODELS.values()))
     return params.shape[1]
+
+
+def draw_problems(options: dict, seed: int, bandit_ids: torch.Tensor) -> tuple[dict, str | None]:
+    """The options with a random problem (RandomArms) drawn for each bandit from its own stream
+    (seed, g), and the distribution's text (None for given arms). Its every possible draw is
+    checked against the model's range first."""
+    for keyword, value in options.items():
+        if keyword in MODEL_OF and isinstance(value, RandomArms):
+            model = MODEL_OF[keyword]
+            value.check_support(keyword, model)
+            return {**options, keyword: value.draw(model, seed, bandit_ids)}, str(value)
+    return options, None
 
 
 def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:

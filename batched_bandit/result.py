@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from . import checks
+from .metrics import METRICS, metric
 from .provenance import versions
 from .schema import OPTIONS, why_not
 from .stats import mean_interval, wilson_interval
@@ -18,7 +19,12 @@ SHOWN_APART = ("temperature", "lr")  # RunResult's own fields
 
 @dataclass(frozen=True)
 class RunResult:
-    """What ``run_batch`` returns. Tensors are on the CPU, batch first."""
+    """What ``run_batch`` returns. Tensors are on the CPU, batch first.
+
+    Every metric (metrics.py) is a (B,) value per bandit — ``success``, ``p_best``, ``regret``,
+    ``reward``, ``optimal_action``, or ``metric(name)`` — and a curve per episode; with
+    ``record_every=N`` also a trace every N steps (``trace``).
+    """
 
     success: torch.Tensor  # (B,) bool: argmax of the last episode's sums (first on ties) == best arm
     episode_rewards: (
@@ -26,6 +32,8 @@ class RunResult:
     )  # (B, E, K) per-arm reward sums; int32 for whole-number rewards; E = 1 if not recorded
     episode_p_best: torch.Tensor  # (B, n_episodes) float32: P(best arm) at each episode's end
     episode_regret: torch.Tensor  # (B, n_episodes) float64: cumulative pseudo-regret at each episode's end
+    episode_reward: torch.Tensor  # (B, n_episodes) float64: reward received within each episode
+    episode_optimal: torch.Tensor  # (B, n_episodes) int64: pulls of a best arm within each episode
     final_probs: torch.Tensor  # (B, K) softmax(weights / T) after the last step
     weights: torch.Tensor  # (B, K) final weights
     reward_model: str  # "threshold", "bernoulli" or "gaussian"
@@ -41,10 +49,16 @@ class RunResult:
     dtype: str
     wall_time_s: float  # simulation and result assembly (not an engine's one-off build at first use)
     bandit_steps_per_s: float
+    trace: Trace | None = None  # every record_every steps, if asked
+    drawn_from: str | None = None  # the distribution the arms were drawn from (random problems), e.g. normal:10:0:1
 
     @property
     def n_bandits(self) -> int:
         return self.success.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.n_episodes * self.steps_per_episode
 
     @property
     def n_successes(self) -> int:
@@ -60,35 +74,68 @@ class RunResult:
         return wilson_interval(self.n_successes, self.n_bandits)
 
     @property
-    def final_regret(self) -> torch.Tensor:
+    def p_best(self) -> torch.Tensor:
+        """(B,) float64: P(best arm) of the final policy."""
+        return self.episode_p_best[:, -1].double()
+
+    @property
+    def regret(self) -> torch.Tensor:
         """(B,) float64: each bandit's pseudo-regret over the whole run."""
         return self.episode_regret[:, -1]
 
+    final_regret = regret  # the name of 0.2
+
+    @property
+    def reward(self) -> torch.Tensor:
+        """(B,) float64: each bandit's mean reward per step over the run."""
+        return self.episode_reward.sum(dim=1) / self.n_steps
+
+    @property
+    def optimal_action(self) -> torch.Tensor:
+        """(B,) float64: the fraction of each bandit's pulls on a best arm."""
+        return self.episode_optimal.sum(dim=1).double() / self.n_steps
+
+    def metric(self, name: str) -> torch.Tensor:
+        """(B,) float64: metric ``name``'s value per bandit (metrics.py)."""
+        return getattr(self, metric(name).name).double()
+
+    def estimates(self) -> dict[str, tuple[float, float, float]]:
+        """metric -> (mean over bandits, 95% interval low, high): Wilson for success, normal for the
+        means (undefined, NaN, for one bandit)."""
+        out = {}
+        for m in METRICS.values():
+            values = self.metric(m.name)
+            if m.kind == "proportion":
+                successes = int(values.sum())
+                out[m.name] = (successes / self.n_bandits, *wilson_interval(successes, self.n_bandits))
+            else:
+                total, squares = float(values.sum()), float((values * values).sum())
+                out[m.name] = (total / self.n_bandits, *mean_interval(total, squares, self.n_bandits))
+        return out
+
     def scalars(self) -> dict:
         """The configuration and the headline numbers, JSON-ready."""
-        low, high = self.success_ci
-        regret = self.final_regret
-        regret_low, regret_high = mean_interval(float(regret.sum()), float((regret * regret).sum()), self.n_bandits)
+        estimates = self.estimates()
+        numbers = {}
+        for m in METRICS.values():
+            mean, low, high = estimates[m.name]
+            low_name, high_name = ("success_ci_low", "success_ci_high") if m.name == "success" else m.ci
+            numbers.update({m.column: mean, low_name: defined(low), high_name: defined(high)})
         return {
             "n_bandits": self.n_bandits,
             "n_arms": self.arms.shape[1],
             "reward_model": self.reward_model,
-            "arms": describe(self.arms, per_row=True),
+            "arms": self.drawn_from or describe(self.arms, per_row=True),
             "temperature": describe(self.temperature),
             "lr": describe(self.lr),
             **self.options,
             "n_episodes": self.n_episodes,
             "steps_per_episode": self.steps_per_episode,
             "episodes_recorded": self.episode_rewards.shape[1],
+            "record_every": None if self.trace is None else self.trace.every,
             "seed": self.seed,
             "successes": self.n_successes,
-            "success_rate": self.success_rate,
-            "success_ci_low": low,
-            "success_ci_high": high,
-            "mean_final_p_best": float(self.episode_p_best[:, -1].double().mean()),
-            "mean_regret": float(regret.mean()),
-            "regret_ci_low": defined(regret_low),  # None (JSON null) for one bandit: no interval
-            "regret_ci_high": defined(regret_high),
+            **numbers,
             "device": self.device,
             "backend": self.backend,
             "dtype": self.dtype,
@@ -110,19 +157,35 @@ class RunResult:
             lines.append(f"The agent thinks action {choice} is the most promising...")
             lines.append(f"...and it was {verdict}!")
         rate, low, high = format_proportions(s["success_rate"], s["success_ci_low"], s["success_ci_high"])
-        n_steps = self.n_episodes * self.steps_per_episode
         lines += [
             f"batched_bandit: {s['n_bandits']:,} bandits x {s['n_episodes']} episodes x "
             f"{s['steps_per_episode']} steps, {self.reward_model} arms {abbreviate(s['arms'])}",
             f"  {describe_rule(s)}, seed {s['seed']}",
             f"  success rate {rate}  (95% CI {low} .. {high}; {s['successes']:,} of {s['n_bandits']:,})",
-            f"  mean P(best arm) at the end {s['mean_final_p_best']:.4f}",
-            f"  mean regret {s['mean_regret']:.5g} (95% CI {interval(s['regret_ci_low'], s['regret_ci_high'])}), "
-            f"{s['mean_regret'] / n_steps:.4g} per step",
-            f"  {s['wall_time_s']:.3f} s on {s['device']} ({s['backend']} backend, {s['dtype']}), "
-            f"{s['bandit_steps_per_s']:.3g} bandit-steps/s",
         ]
+        for m in METRICS.values():
+            if m.name != "success":
+                low, high = (s[c] for c in m.ci)
+                per_step = f", {s[m.column] / self.n_steps:.4g} per step" if m.name == "regret" else ""
+                lines.append(f"  {m.label} {s[m.column]:.5g} (95% CI {interval(low, high)}){per_step}")
+        lines.append(
+            f"  {s['wall_time_s']:.3f} s on {s['device']} ({s['backend']} backend, {s['dtype']}), "
+            f"{s['bandit_steps_per_s']:.3g} bandit-steps/s"
+        )
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every metric every ``every`` steps: point r after step (r + 1) every of the run."""
+
+    every: int
+    steps: torch.Tensor  # (R,) int64: the step after which each point is taken
+    p_best: torch.Tensor  # (B, R) float32: P(best arm) of the policy at the point
+    regret: torch.Tensor  # (B, R) float64: cumulative pseudo-regret at the point
+    reward: torch.Tensor  # (B, R) float64: mean reward per step within the interval ending at the point
+    optimal_action: torch.Tensor  # (B, R) float64: fraction of the interval's pulls on a best arm
+    success: torch.Tensor  # (B, R) bool: the seed's verdict on the current episode's sums so far
 
 
 def defined(value: float) -> float | None:

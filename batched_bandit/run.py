@@ -24,10 +24,11 @@ from .checks import (
 )
 from .engines import describe_device, resolve_device
 from .memory import check_memory
-from .options import Setup, check_numerics, integer_rewards, make_setup, problem_size
+from .options import Setup, check_numerics, draw_problems, integer_rewards, make_setup, problem_size
 from .progress import Bar
-from .result import RunResult, describe_options
+from .result import RunResult, Trace, describe_options
 from .schema import DEFAULTS
+from .state import empty_trace, trace_points
 
 
 def run_batch(
@@ -40,6 +41,7 @@ def run_batch(
     backend: str = "auto",
     dtype: torch.dtype = torch.float32,
     record_episodes: bool = True,
+    record_every: int | None = None,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | bool | None = None,
     **options,
@@ -50,8 +52,10 @@ def run_batch(
     one reward model (``arms=`` thresholds, the default; ``win_prob=``; ``means=`` with
     ``reward_sd``), ``reward_values=(win, loss)``, ``temperature``, ``lr``, ``optimizer`` ("sgd",
     "adam", "rmsprop") and its torch.optim options, ``baseline`` (None, "mean", ("ema", decay)),
-    ``init_weights``. Per-arm values are (K,) or (n_bandits, K); per-bandit numbers a number or a
-    (n_bandits,) tensor. Bandit ``g`` uses the random stream (seed, g, t) whatever the chunking.
+    ``init_weights``. Per-arm values are (K,) or (n_bandits, K), or a distribution to draw each
+    bandit's problem from (``normal_arms(10, 0, 1)``: random_arms.py); per-bandit numbers a number
+    or a (n_bandits,) tensor. Bandit ``g`` uses the random stream (seed, g, t) whatever the chunking.
+    ``record_every=N`` traces every metric every N steps (RunResult.trace), inside episodes too.
     ``progress``: True for a progress bar on stderr, or a callable ``progress(done, total)`` of
     bandit-steps.
     """
@@ -62,18 +66,23 @@ def run_batch(
     seed = check_seed(seed)
     dtype = check_dtype(dtype)
     record_episodes = check_bool("record_episodes", record_episodes)
+    record_every = check_record_every(record_every, n_episodes * steps_per_episode)
+    n_points = trace_points(n_episodes * steps_per_episode, record_every)
     chunk_size = None if chunk_size is None else check_count("chunk_size", chunk_size)
     progress = check_progress(progress)
     torch_device = resolve_device(device)
     n_arms = problem_size(n_bandits, options)
-    check_memory(n_bandits, n_arms, n_episodes, record_episodes, chunk_size or 1, dtype, torch_device)
-    setup = make_setup(n_bandits, torch.arange(n_bandits), **options)
+    sizes = dict(n_episodes=n_episodes, record_episodes=record_episodes, n_points=n_points, dtype=dtype)
+    check_memory(n_bandits, n_arms, chunk=chunk_size or 1, device=torch_device, **sizes)
+    bandit_ids = torch.arange(n_bandits)
+    options, drawn_from = draw_problems(options, seed, bandit_ids)
+    setup = make_setup(n_bandits, bandit_ids, **options)
     check_numerics(setup, n_episodes, steps_per_episode, dtype)
     rule = setup.batch.rule
-    backend_name = engines.resolve_backend(backend, torch_device, dtype, n_arms, rule)
+    backend_name = engines.resolve_backend(backend, torch_device, dtype, n_arms, rule, trace=record_every is not None)
     chunk_size = chunk_size or engines.default_chunk_size(backend_name, torch_device, n_arms)
     check_chunk_size(backend_name, min(chunk_size, n_bandits))
-    check_memory(n_bandits, n_arms, n_episodes, record_episodes, chunk_size, dtype, torch_device)
+    check_memory(n_bandits, n_arms, chunk=chunk_size, device=torch_device, **sizes)
 
     start = time.perf_counter()  # after the checks and an engine's one-off build at first use
     total = n_bandits * n_episodes * steps_per_episode
@@ -82,8 +91,8 @@ def run_batch(
     try:
         out = simulate_chunks(
             setup, backend=backend_name, device=torch_device, seed=seed, n_episodes=n_episodes,
-            steps_per_episode=steps_per_episode, record_episodes=record_episodes, chunk_size=chunk_size,
-            dtype=dtype, on_progress=report,
+            steps_per_episode=steps_per_episode, record_episodes=record_episodes, record_every=record_every,
+            chunk_size=chunk_size, dtype=dtype, on_progress=report,
         )  # fmt: skip
     finally:
         if bar is not None:
@@ -96,6 +105,8 @@ def run_batch(
         episode_rewards=episode_rewards,
         episode_p_best=out["episode_p_best"],
         episode_regret=out["episode_regret"],
+        episode_reward=out["episode_reward"],
+        episode_optimal=out["episode_optimal"],
         final_probs=torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1).to(
             dtype
         ),
@@ -113,6 +124,34 @@ def run_batch(
         dtype=dtype_name(dtype),
         wall_time_s=wall,
         bandit_steps_per_s=total / wall,
+        trace=make_trace(out, record_every),
+        drawn_from=drawn_from,
+    )
+
+
+def check_record_every(record_every, n_steps: int) -> int | None:
+    """None, or a count of steps between trace points, at most the run's steps."""
+    if record_every is None:
+        return None
+    record_every = check_count("record_every", record_every)
+    if record_every > n_steps:
+        raise ValueError(f"record_every must be in [1, {n_steps:,}] (the run's steps), got {record_every:,}")
+    return record_every
+
+
+def make_trace(out: dict, record_every: int | None) -> Trace | None:
+    """The run's Trace from simulate_chunks' outputs: cumulative regret, per-step rates."""
+    if record_every is None:
+        return None
+    n_points = out["trace_p_best"].shape[1]
+    return Trace(
+        every=record_every,
+        steps=torch.arange(1, n_points + 1, dtype=torch.int64) * record_every,
+        p_best=out["trace_p_best"],
+        regret=out["trace_regret"],
+        reward=out["trace_reward"] / record_every,
+        optimal_action=out["trace_optimal"].double() / record_every,
+        success=out["trace_success"],
     )
 
 
@@ -143,30 +182,39 @@ def simulate_chunks(
     record_episodes: bool,
     chunk_size: int,
     dtype: torch.dtype,
+    record_every: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Run ``setup`` chunk by chunk on ``device`` into CPU outputs, batch first:
 
     ``weights`` (B, K) dtype; ``episode_rewards`` (B, E, K) int32 for whole-number rewards, else
     dtype; ``episode_p_best`` (B, n_episodes) float32; ``episode_regret`` (B, n_episodes) float64,
-    cumulative. ValueError if a chunk's weights overflow (which the checks should have excluded).
+    cumulative; ``episode_reward`` (B, n_episodes) float64 and ``episode_optimal`` (B, n_episodes)
+    int64, within each episode; the trace's (B, R): ``trace_p_best`` float32, ``trace_regret``
+    float64 cumulative, ``trace_reward`` float64 and ``trace_optimal`` int64 within each interval,
+    ``trace_success`` bool. ValueError if a chunk's weights overflow (which the checks should have
+    excluded).
     """
     simulate = engines.get(backend)
     batch = setup.batch
     n, k = batch.n_bandits, batch.n_arms
     n_recorded = n_episodes if record_episodes else 1
+    n_points = trace_points(n_episodes * steps_per_episode, record_every)
     reward_dtype = torch.int32 if integer_rewards(setup) else dtype
     out = {
         "weights": torch.empty(n, k, dtype=dtype),
         "episode_rewards": torch.empty(n, n_recorded, k, dtype=reward_dtype),
         "episode_p_best": torch.empty(n, n_episodes, dtype=torch.float32),
         "episode_regret": torch.empty(n, n_episodes, dtype=torch.float64),
+        "episode_reward": torch.empty(n, n_episodes, dtype=torch.float64),
+        "episode_optimal": torch.empty(n, n_episodes, dtype=torch.int64),
+        **{k: v.to(WIDER.get(k, v.dtype)) for k, v in empty_trace(n, n_points, dtype).items()},
     }
     for lo in range(0, n, chunk_size):
         chunk = batch[lo : lo + chunk_size].to(device)
         result = simulate(
             chunk, seed=seed, n_episodes=n_episodes, steps_per_episode=steps_per_episode,
-            record_episodes=record_episodes, on_progress=on_progress, dtype=dtype,
+            record_episodes=record_episodes, record_every=record_every, on_progress=on_progress, dtype=dtype,
         )  # fmt: skip
         rows = slice(lo, lo + chunk.n_bandits)
         _check_finite(result.weights, result.episode_p_best, setup, rows)
@@ -174,7 +222,14 @@ def simulate_chunks(
         out["episode_rewards"][rows] = result.episode_rewards.cpu().to(reward_dtype)
         out["episode_p_best"][rows] = result.episode_p_best.cpu()
         out["episode_regret"][rows] = torch.cumsum(result.episode_regret.cpu().double(), dim=1)
+        for name in ("episode_reward", "episode_optimal", *TRACE_FIELDS):
+            out[name][rows] = getattr(result, name).cpu().to(out[name].dtype)
+        out["trace_regret"][rows] = torch.cumsum(out["trace_regret"][rows], dim=1)
     return out
+
+
+TRACE_FIELDS = ("trace_p_best", "trace_regret", "trace_reward", "trace_optimal", "trace_success")
+WIDER = {"trace_regret": torch.float64, "trace_reward": torch.float64, "trace_optimal": torch.int64}
 
 
 def _check_finite(weights: torch.Tensor, p_best: torch.Tensor, setup: Setup, rows: slice) -> None:

@@ -116,9 +116,40 @@ class Batch:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an engine returns for a batch."""
+    """What an engine returns for a batch: per episode, and every ``record_every`` steps if asked.
+
+    Within an interval (an episode, or the steps since the previous trace point): regret is
+    sum_k n_k gap_k in arm order (float32, n_k the interval's pulls of arm k), optimal pulls are
+    sum_k n_k over the arms with gap 0 (every best arm), reward is the rewards' sum (episodes: the
+    per-arm sums added in arm order; trace: added step by step). A trace point r comes after step
+    (r + 1) record_every of the run; its verdict is the seed's, on the current episode's sums so far.
+    """
 
     weights: torch.Tensor  # (B, K) float: final weights
     episode_rewards: torch.Tensor  # (B, E, K) float: per-arm reward sums; E = 1 (the last) if not recorded
     episode_p_best: torch.Tensor  # (B, n_episodes) float32: P(best arm) at the end of each episode
     episode_regret: torch.Tensor  # (B, n_episodes) float32: pseudo-regret accrued within each episode
+    episode_reward: torch.Tensor  # (B, n_episodes) float: reward received within each episode
+    episode_optimal: torch.Tensor  # (B, n_episodes) int32: pulls of a best arm within each episode
+    trace_p_best: torch.Tensor  # (B, R) float32: P(best arm) at each trace point (R = 0: no trace)
+    trace_regret: torch.Tensor  # (B, R) float32: pseudo-regret accrued within each interval
+    trace_reward: torch.Tensor  # (B, R) float: reward received within each interval
+    trace_optimal: torch.Tensor  # (B, R) int32: pulls of a best arm within each interval
+    trace_success: torch.Tensor  # (B, R) bool: the current episode's top arm so far is the best arm
+
+
+def trace_points(n_steps: int, record_every: int | None) -> int:
+    """How many trace points a run of ``n_steps`` steps has: one every ``record_every`` steps."""
+    return 0 if record_every is None else n_steps // record_every
+
+
+def empty_trace(n_bandits: int, n_points: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:
+    """Outcome's trace fields, allocated: (B, R) each."""
+    shape = (n_bandits, n_points)
+    return {
+        "trace_p_best": torch.zeros(shape, dtype=torch.float32, device=device),
+        "trace_regret": torch.zeros(shape, dtype=torch.float32, device=device),
+        "trace_reward": torch.zeros(shape, dtype=dtype, device=device),
+        "trace_optimal": torch.zeros(shape, dtype=torch.int32, device=device),
+        "trace_success": torch.zeros(shape, dtype=torch.bool, device=device),
+    }

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batched_bandit import Setting, grid
+from batched_bandit.random_arms import gap_arms, normal_arms, uniform_arms
 from batched_bandit.study import axes
 from batched_bandit.study.axes import batch_key, columns, grid_and_columns
-from batched_bandit.study.problems import gap_arms, normal_arms, uniform_arms
 
 
 def test_grid_is_the_sorted_product_with_batches_adjacent():

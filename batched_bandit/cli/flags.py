@@ -150,7 +150,7 @@ def _bool(flag: str, text: str) -> bool:
 
 def vector(flag: str, text: str):
     """An arm vector "0.2,0,-0.2" -> [floats], or a random problem "normal:10:0:1" -> RandomArms."""
-    from ..study.problems import DISTRIBUTIONS, RandomArms
+    from ..random_arms import DISTRIBUTIONS, RandomArms
 
     if text.split(":")[0] in DISTRIBUTIONS:
         return RandomArms.parse(text)

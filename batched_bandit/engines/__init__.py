@@ -26,6 +26,8 @@ BACKENDS = {
 # the most arms an engine supports, where it has a limit
 MAX_ARMS = {"cpu": 64, "triton": 64}
 SEED_RULE = Rule()
+# the engines that trace a run every record_every steps (the others: per episode only, for now)
+TRACING = ("torch",)
 # what "auto" tries, in order, per device type; the first is the fused engine "auto" hopes for
 PREFERENCE = {"cuda": ("triton", "torch"), "cpu": ("cpu", "torch")}
 
@@ -39,10 +41,17 @@ def _module(backend: str):
 
 
 def unavailable_reason(
-    backend: str, device: torch.device, dtype: torch.dtype, n_arms: int = 2, rule: Rule = SEED_RULE
+    backend: str,
+    device: torch.device,
+    dtype: torch.dtype,
+    n_arms: int = 2,
+    rule: Rule = SEED_RULE,
+    trace: bool = False,
 ) -> str | None:
     """Why ``backend`` cannot run ``n_arms``-armed bandits under ``rule`` on ``device`` with ``dtype``, or None."""
     _, devices, dtypes = BACKENDS[backend]
+    if trace and backend not in TRACING:
+        return f"backend {backend!r} does not trace runs (record_every) yet; backends that do: {', '.join(TRACING)}"
     if n_arms > MAX_ARMS.get(backend, n_arms):
         return f"backend {backend!r} supports at most {MAX_ARMS[backend]} arms, got {n_arms}"
     if device.type not in devices:
@@ -57,7 +66,12 @@ def unavailable_reason(
 
 
 def resolve_backend(
-    backend: str, device: torch.device, dtype: torch.dtype, n_arms: int = 2, rule: Rule = SEED_RULE
+    backend: str,
+    device: torch.device,
+    dtype: torch.dtype,
+    n_arms: int = 2,
+    rule: Rule = SEED_RULE,
+    trace: bool = False,
 ) -> str:
     """The engine for ``backend`` ("auto" or a name in BACKENDS); ValueError if none can run the job.
 
@@ -70,7 +84,7 @@ def resolve_backend(
     if backend == "auto":
         reasons = {}
         for name in PREFERENCE[device.type]:
-            reasons[name] = unavailable_reason(name, device, dtype, n_arms, rule)
+            reasons[name] = unavailable_reason(name, device, dtype, n_arms, rule, trace)
             if reasons[name] is None:
                 fused = PREFERENCE[device.type][0]
                 if name != fused and dtype in BACKENDS[fused][2]:
@@ -79,7 +93,7 @@ def resolve_backend(
         raise ValueError(f"no backend can run on {device.type} with {dtype}: {'; '.join(reasons.values())}")
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f'backend must be "auto" or one of {sorted(BACKENDS)}, got {backend!r}')
-    reason = unavailable_reason(backend, device, dtype, n_arms, rule)
+    reason = unavailable_reason(backend, device, dtype, n_arms, rule, trace)
     if reason is not None:
         raise ValueError(reason)
     return backend

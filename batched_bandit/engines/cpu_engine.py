@@ -42,7 +42,7 @@ import torch
 
 from .. import schema
 from ..optimizers import one_minus
-from ..state import Batch, Outcome, Rule
+from ..state import Batch, Outcome, Rule, empty_trace
 from . import MAX_ARMS as ENGINE_MAX_ARMS
 
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
@@ -79,6 +79,8 @@ FIELDS = (
     ("episode_rewards", "float *"),
     ("episode_p_best", "float *"),
     ("episode_regret", "float *"),
+    ("episode_reward", "float *"),
+    ("episode_optimal", "int32_t *"),
     ("progress", "int64_t *"),  # bandit-steps done (the kernel adds to it)
     ("cancel", "const int32_t *"),  # nonzero: stop at the next report
 )
@@ -413,6 +415,7 @@ def simulate(
     n_episodes: int,
     steps_per_episode: int,
     record_episodes: bool = True,
+    record_every: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> Outcome:
@@ -436,8 +439,10 @@ def simulate(
         "episode_rewards": torch.empty(n_bandits, n_recorded, n_arms, dtype=torch.float32),
         "episode_p_best": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
         "episode_regret": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
+        "episode_reward": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
+        "episode_optimal": torch.empty(n_bandits, n_episodes, dtype=torch.int32),
     }
-    outcome = Outcome(**outputs)
+    outcome = Outcome(**outputs, **empty_trace(n_bandits, 0, torch.float32))  # tracing: not yet in this engine
     if n_bandits == 0:
         return outcome
     progress = _Progress(on_progress)

@@ -549,16 +549,23 @@ INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf
 #endif
 }
 
-/* The end of an episode: per-arm sums, P(best arm) and the pseudo-regret of its pulls. */
+/* The end of an episode: per-arm sums, P(best arm), the pseudo-regret of its pulls, the reward
+ * received (the per-arm sums added in arm order) and the pulls of a best arm (gap 0). */
 INLINE void end_episode(int K, const lanes_t *p, arms_t s, const vf *gap, const bb_batch *a, int64_t lo, int used,
                         int64_t episode, int64_t n_episodes, int64_t slot, int64_t n_recorded) {
     vf e[MAX_ARMS];
     vf total = softmax_terms(K, s.w, p->inv_t, e);
     vf regret = __builtin_convertvector(s.pulls[0], vf) * gap[0]; /* sum_k pulls[k] gap[k], in arm order */
     for (int k = 1; k < K; k++) regret += __builtin_convertvector(s.pulls[k], vf) * gap[k];
+    vf reward = s.sums[0];
+    for (int k = 1; k < K; k++) reward += s.sums[k];
     for (int l = 0; l < used; l++) {
         int64_t g = lo + l;
+        int32_t optimal = 0;
+        for (int k = 0; k < K; k++) optimal += gap[k][l] == 0.0f ? s.pulls[k][l] : 0;
         a->episode_regret[g * n_episodes + episode] = regret[l];
+        a->episode_reward[g * n_episodes + episode] = reward[l];
+        a->episode_optimal[g * n_episodes + episode] = optimal;
         for (int k = 0; k < K; k++) a->episode_rewards[(g * n_recorded + slot) * K + k] = s.sums[k][l];
         a->episode_p_best[g * n_episodes + episode] = e[a->best_arm[g]][l] / total[l];
     }

@@ -16,7 +16,7 @@ import torch
 from ..policies import gradient
 from ..problem import draw_reward, gaussian_reward
 from ..rng import step_uniforms
-from ..state import Batch, Outcome, Rule
+from ..state import Batch, Outcome, Rule, empty_trace, trace_points
 
 STEPS_PER_DRAW = 64  # random numbers are drawn for this many steps at once
 
@@ -38,11 +38,13 @@ def simulate(
     n_episodes: int,
     steps_per_episode: int,
     record_episodes: bool = True,
+    record_every: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> Outcome:
     """Train every bandit of ``batch`` for ``n_episodes * steps_per_episode`` steps in ``dtype``.
 
+    ``record_every``: also trace every metric every this many steps (state.Outcome says what).
     ``on_progress(n)`` is called after every block of steps with the ``n`` bandit-steps it took.
     """
     rule = batch.rule
@@ -60,6 +62,12 @@ def simulate(
     episode_rewards = torch.zeros(n_bandits, n_recorded, n_arms, device=device, dtype=dtype)
     episode_p_best = torch.zeros(n_bandits, n_episodes, device=device, dtype=torch.float32)
     episode_regret = torch.zeros(n_bandits, n_episodes, device=device, dtype=torch.float32)
+    episode_reward = torch.zeros(n_bandits, n_episodes, device=device, dtype=dtype)
+    episode_optimal = torch.zeros(n_bandits, n_episodes, device=device, dtype=torch.int32)
+    optimal = (arm_gap == 0).to(torch.int32)  # (K, B): the best arms (every one on ties)
+    trace = empty_trace(n_bandits, trace_points(n_episodes * steps_per_episode, record_every), dtype, device)
+    interval_pulls = torch.zeros_like(pulls)  # the trace's: since the previous trace point
+    interval_reward = torch.zeros(n_bandits, device=device, dtype=dtype)
     normal = rule.rewards == "gaussian"
     t = 0
     for episode in range(n_episodes):
@@ -77,9 +85,24 @@ def simulate(
                 pulls.scatter_add_(0, choice.arm[None], torch.ones_like(pulls[:1]))
                 state = gradient.learn(rule, params, state, choice, reward, t)
                 t += 1
+                if record_every is not None:
+                    interval_pulls.scatter_add_(0, choice.arm[None], torch.ones_like(pulls[:1]))
+                    interval_reward += reward
+                    if t % record_every == 0:
+                        point = t // record_every - 1
+                        trace["trace_p_best"][:, point] = gradient.p_best(params, state, batch.best_arm)
+                        trace["trace_regret"][:, point] = (interval_pulls.to(dtype) * arm_gap).sum(dim=0).float()
+                        trace["trace_reward"][:, point] = interval_reward
+                        trace["trace_optimal"][:, point] = (interval_pulls * optimal).sum(dim=0, dtype=torch.int32)
+                        trace["trace_success"][:, point] = sums.argmax(dim=0) == batch.best_arm  # first on ties
+                        interval_pulls.zero_()
+                        interval_reward.zero_()
             if on_progress is not None:
                 on_progress(n_steps * n_bandits)
         episode_rewards[:, episode if record_episodes else 0] = sums.T
         episode_regret[:, episode] = (pulls.to(dtype) * arm_gap).sum(dim=0).float()
+        episode_reward[:, episode] = sums.sum(dim=0)
+        episode_optimal[:, episode] = (pulls * optimal).sum(dim=0, dtype=torch.int32)
         episode_p_best[:, episode] = gradient.p_best(params, state, batch.best_arm)
-    return Outcome(state.weights.T.contiguous(), episode_rewards, episode_p_best, episode_regret)
+    return Outcome(state.weights.T.contiguous(), episode_rewards, episode_p_best, episode_regret, episode_reward,
+                   episode_optimal, **trace)  # fmt: skip

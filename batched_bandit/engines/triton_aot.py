@@ -40,8 +40,9 @@ RULES = {
 ARGUMENT_TYPES = {
     "arm_param_ptr": "*fp32", "arm_gap_ptr": "*fp32", "init_weights_ptr": "*fp32", "best_arm_ptr": "*i64",
     "per_bandit_ptr": "*fp32", "bandit_ids_ptr": "*i64", "weights_ptr": "*fp32", "episode_rewards_ptr": "*fp32",
-    "episode_p_best_ptr": "*fp32", "episode_regret_ptr": "*fp32", "n_bandits": "i32", "key_lo": "i32",
-    "key_hi": "i32", "n_episodes": "i32", "steps_per_episode": "i32", "n_recorded": "i32",
+    "episode_p_best_ptr": "*fp32", "episode_regret_ptr": "*fp32", "episode_reward_ptr": "*fp32",
+    "episode_optimal_ptr": "*i32", "n_bandits": "i32", "key_lo": "i32", "key_hi": "i32", "n_episodes": "i32",
+    "steps_per_episode": "i32", "n_recorded": "i32",
 }  # fmt: skip
 
 

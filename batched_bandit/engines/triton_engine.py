@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..state import Batch, Outcome, Rule
+from ..state import Batch, Outcome, Rule, empty_trace
 from .triton_kernel import PER_BANDIT, bandit_kernel, rule_constants, tl, triton
 
 INSTALL_HINT = "pip install 'batched_bandit[gpu]'"
@@ -56,6 +56,7 @@ def simulate(
     n_episodes: int,
     steps_per_episode: int,
     record_episodes: bool = True,
+    record_every: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> Outcome:
@@ -76,6 +77,8 @@ def simulate(
     episode_rewards = torch.empty(n_bandits, n_recorded, n_arms, device=device, dtype=torch.float32)
     episode_p_best = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
     episode_regret = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
+    episode_reward = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
+    episode_optimal = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.int32)
     if n_bandits > 0:
         k_pad = triton.next_power_of_2(n_arms)
         block, num_warps = launch_config(n_bandits, k_pad, interpreted=MODE == "interpreted")
@@ -91,6 +94,8 @@ def simulate(
                 episode_rewards,
                 episode_p_best,
                 episode_regret,
+                episode_reward,
+                episode_optimal,
                 n_bandits,
                 _as_int32(seed & 0xFFFFFFFF),
                 _as_int32(seed >> 32),
@@ -102,7 +107,8 @@ def simulate(
             )
     if on_progress is not None:
         on_progress(n_bandits * n_episodes * steps_per_episode)
-    return Outcome(weights, episode_rewards, episode_p_best, episode_regret)
+    trace = empty_trace(n_bandits, 0, torch.float32, device)  # tracing: not yet in this engine
+    return Outcome(weights, episode_rewards, episode_p_best, episode_regret, episode_reward, episode_optimal, **trace)
 
 
 def per_bandit_table(batch: Batch) -> torch.Tensor:

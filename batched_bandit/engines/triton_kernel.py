@@ -350,6 +350,8 @@ def bandit_kernel(
     episode_rewards_ptr,  # out (B, n_recorded, N_ARMS) float32
     episode_p_best_ptr,  # out (B, n_episodes) float32
     episode_regret_ptr,  # out (B, n_episodes) float32
+    episode_reward_ptr,  # out (B, n_episodes) float32
+    episode_optimal_ptr,  # out (B, n_episodes) int32
     n_bandits,
     key_lo,  # the seed's low and high 32 bits, as int32 (one type: one compiled kernel)
     key_hi,
@@ -411,6 +413,10 @@ def bandit_kernel(
         gap = _columns(arm_gap_ptr, row, live, 0.0, N_ARMS, K_PAD)
         regret = tl.sum(pulls.to(tl.float32) * gap, axis=0)  # pulls x regret per pull, summed over arms
         tl.store(episode_regret_ptr + bandit.to(tl.int64) * n_episodes + episode, regret, mask=live)
+        tl.store(episode_reward_ptr + bandit.to(tl.int64) * n_episodes + episode, tl.sum(sums, axis=0), mask=live)
+        best_arms = (gap == 0.0) & (arm_index < N_ARMS)  # every best arm (ties), not the padding
+        optimal = tl.sum(tl.where(best_arms, pulls, 0), axis=0)
+        tl.store(episode_optimal_ptr + bandit.to(tl.int64) * n_episodes + episode, optimal, mask=live)
         e, _, total = _softmax_terms(weights, hyper[INV_T], K_PAD, RULE[RULE_SEED])
         p_best = tl.sum(tl.where(arm_index == best[None, :], e, 0.0), axis=0) / total
         tl.store(episode_p_best_ptr + bandit.to(tl.int64) * n_episodes + episode, p_best, mask=live)

@@ -9,10 +9,10 @@ them; ``compare`` (paired.py: paired McNemar tests on the verdicts) and ``thresh
 (search.py: an adaptive search along one axis) answer questions with them.
 """
 
+from ..random_arms import RandomArms, gap_arms, normal_arms, uniform_arms
 from .axes import AXES, Setting, grid
 from .executors import Dask, InProcess, dask_client
 from .paired import Comparison, compare
-from .problems import RandomArms, gap_arms, normal_arms, uniform_arms
 from .search import Threshold, threshold
 from .sweep import SweepResult, sweep
 from .tables import Study, load_curves, load_rows, load_verdicts, open_study

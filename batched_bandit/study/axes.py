@@ -23,8 +23,8 @@ import torch
 from .. import schema
 from ..checks import check_arm_vector, check_bool, check_choice, check_count, check_per_bandit, check_reward_values
 from ..options import make_setup
+from ..random_arms import RandomArms
 from ..schema import MODEL_OF, OPTIONS, SEED_ARMS
-from .problems import RandomArms
 from .setting import ORDER, Setting
 
 # how an axis's values are read and checked, from its option's kind

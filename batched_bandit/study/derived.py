@@ -19,9 +19,9 @@ import torch
 from ..engines.cpu_engine import mean_field_loop
 from ..meanfield import mean_field_p_best
 from ..problem import best_arm, expected_reward
+from ..random_arms import RandomArms
 from ..schema import DEFAULTS
 from ..schema import MODEL_OF as MODELS
-from .problems import RandomArms
 from .setting import Setting
 
 MAX_ARM_COLUMNS = 16  # arm_0 .. arm_15: wider problems keep only the arms string

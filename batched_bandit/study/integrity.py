@@ -19,11 +19,11 @@ import zlib
 import numpy as np
 
 from ..checks import check_count, check_seed
+from ..random_arms import RandomArms
 from ..schema import DEFAULTS as OPTION_DEFAULTS
 from ..schema import MODEL_OF as MODELS
 from ..schema import SEED_ARMS
 from .axes import AXES, CORE, check_axis
-from .problems import RandomArms
 from .setting import Setting
 from .task import HISTOGRAM_BINS
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..random_arms import RandomArms
 from ..stats import format_p, holm, mcnemar_exact, paired_difference_interval, two_proportion_z
-from .problems import RandomArms
 from .tables import Study
 
 

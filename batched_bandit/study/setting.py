@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..random_arms import RandomArms
 from ..schema import HORIZON, MODEL_OF, OPTIONS
-from .problems import RandomArms
 
 ORDER = tuple(OPTIONS)  # the order of a setting's axes: schema.py's, the grid's product order
 

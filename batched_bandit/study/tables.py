@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..provenance import versions
+from ..random_arms import RandomArms
 from ..stats import mean_interval, wilson_interval
 from .derived import DERIVED, arm_columns, derived_columns, has_mean_field, mean_field
 from .files import write_atomic
-from .problems import RandomArms
 from .setting import Setting
 from .store import EXPORTS, Store
 

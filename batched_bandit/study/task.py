@@ -20,10 +20,10 @@ import torch
 from .. import engines
 from ..engines import describe_device, resolve_device
 from ..options import Setup, check_numerics, make_setup
+from ..random_arms import RandomArms
 from ..run import simulate_chunks
 from ..schema import DEFAULTS, OPTIONS
 from ..schema import MODEL_OF as MODELS
-from .problems import RandomArms
 
 LOCK_THRESHOLD = 0.99  # a policy is "locked" when its largest probability exceeds this
 HISTOGRAM_BINS = 20  # of the final P(best arm), on [0, 1]

@@ -1,4 +1,7 @@
-"""Random problems per bandit: an arms axis whose value is a distribution, not a vector.
+"""Random problems per bandit: arm parameters drawn from a distribution, not given as a vector.
+
+``run_batch(means=normal_arms(10, 0, 1))`` and a study's arms axis take them (the textbook's
+10-armed testbed: each bandit a problem of its own).
 
 Bandit ``g``'s arm parameters are drawn from ``rng.problem_uniforms(seed, g)``, a counter space of
 the Philox stream that the steps never reach, so a study over random problems is reproducible and
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..rng import problem_uniforms
+from .rng import problem_uniforms
 
 DISTRIBUTIONS = ("normal", "uniform", "gaps")
 FORMS = "normal:K:MEAN:SD, uniform:K:LOW:HIGH or gaps:K:LOW:HIGH[:BEST]"

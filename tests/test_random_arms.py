@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from batched_bandit import run_batch, sweep
+from batched_bandit.random_arms import RandomArms
 from batched_bandit.rng import MASK32, philox4x32, problem_uniforms
 from batched_bandit.study import InProcess, gap_arms, load_rows, load_verdicts, normal_arms, uniform_arms
-from batched_bandit.study.problems import RandomArms
 
 
 def test_problem_uniforms_are_a_function_of_seed_bandit_and_index():
