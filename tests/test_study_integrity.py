@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from batched_bandit import sweep
 from batched_bandit.cli import main
 from batched_bandit.study import load_rows
-from batched_bandit.study.integrity import ARRAYS, BLOCK_COLUMNS, crc, head_checksum
+from batched_bandit.study.blocks import head_checksum
+from batched_bandit.study.integrity import ARRAYS, BLOCK_COLUMNS, crc
 from batched_bandit.study.integrity import checksum as row_checksum
 from batched_bandit.study.lock import LOCK_FILE
 from batched_bandit.study.repair import recount

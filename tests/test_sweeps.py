@@ -136,12 +136,13 @@ def test_the_csv_keeps_twelve_significant_digits_of_every_computed_number(tmp_pa
                     assert float(text[column]) == pytest.approx(value, rel=1e-11), (name, column)
                     checked += 1
         assert checked > 10 * len(rows)  # the fractional columns, not only exact ones
-    # the summary: one line per setting, columns T, lr, eta, n, success, CI, P(best), locked wrong
+    # the summary: one line per setting, columns T, lr, eta, n, success, CI, P(best), reward, regret, locked wrong
     lines = [line.split() for line in result.summary().splitlines() if line.startswith("  ") and "T" not in line]
     assert len(lines) == 2
     for words, row in zip(lines, result.rows):
         assert words[2:5] == [f"{row['eta']:.3g}", f"{row['n']:,}", f"{row['success_rate']:.4f}"]
         assert words[5:] == [f"{row['ci_low']:.4f}..{row['ci_high']:.4f}", f"{row['mean_final_p_best']:.4f}",
+                             f"{row['mean_reward']:.4g}", f"{row['mean_regret']:.4g}",
                              f"{row['locked_wrong']:.4f}"]  # fmt: skip
     assert any(f"{r['success_rate']:.4f}" != f"{r['mean_final_p_best']:.4f}" for r in result.rows)  # not vacuous
 

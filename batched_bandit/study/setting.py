@@ -66,6 +66,19 @@ class Setting(Mapping):
         return value.k if isinstance(value, RandomArms) else len(value)
 
     @property
+    def n_steps(self) -> int:
+        """Steps of the whole run: episodes × steps per episode."""
+        return self.n_episodes * self.steps_per_episode
+
+    def curve_points(self, record_every: int | None) -> int:
+        """The points of its curves: one per episode, or one every ``record_every`` steps (state.trace_points)."""
+        return self.n_episodes if record_every is None else self.n_steps // record_every
+
+    def point_every(self, record_every: int | None) -> int:
+        """Steps between two points of its curves."""
+        return self.steps_per_episode if record_every is None else record_every
+
+    @property
     def lr_over_t2(self) -> float:
         """lr / T², the effective step size of plain SGD from zero weights."""
         return self.lr / self.temperature**2
