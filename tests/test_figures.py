@@ -326,3 +326,57 @@ def test_plot_draws_the_lines_and_facets_asked_for(tmp_path, capsys):
     assert drawn["lr"] != drawn["momentum"]
     assert main(["plot", str(out), "--x", "temperature", "--facets", "lr"]) == 0
     assert (out / "success.png").read_bytes() == drawn["momentum"]
+
+
+@pytest.mark.parametrize("name", ["success", "p_best", "regret", "reward", "optimal_action"])
+def test_plot_y_draws_any_metric_with_its_interval(tmp_path, capsys, name):
+    """--y METRIC: the metric's mean over the run against x, each point in its 95% band; fractions on
+    0..1, regret on a log axis when it spans 100x (here: horizons of 5 to 600 steps), reward linear."""
+    from batched_bandit.metrics import METRICS
+
+    table = study(tmp_path, steps_per_episode=[5, 50, 600], temperature=[0.3, 3.0], n_episodes=1)
+    out = tmp_path / "study"
+    assert main(["plot", str(out), "--y", name, "--x", "steps_per_episode"]) == 0
+    assert capsys.readouterr().out.split() == [str(out / f"{name}.png")]
+    assert figures.plot_sweep(out, y=name, x="steps_per_episode") == [out / f"{name}.png"]
+    if name == "p_best":  # its figure is where the policies end, with the mean final P(best) and its interval
+        return
+    m = METRICS[name]
+    fig = metric.draw(table, choose(table, x="steps_per_episode"), name)
+    (ax,) = fig.axes
+    assert ax.get_ylabel().replace("\n", " ").startswith(m.label)
+    lines = drawn_lines(ax)
+    bands = ax.collections[0].get_paths()
+    assert len(lines) == len(bands) == 2  # a line and a band per temperature
+    for line, band, temperature in zip(lines, bands, (0.3, 3.0)):
+        rows = sorted((r for r in table.rows if r["temperature"] == temperature), key=lambda r: r["steps_per_episode"])
+        assert list(line.get_xdata()) == [5, 50, 600] and list(line.get_ydata()) == [r[m.column] for r in rows]
+        assert list(band.vertices[:3, 1]) == [r[m.ci[0]] for r in rows]  # the band's lower edge, left to right
+        assert list(band.vertices[3:6, 1]) == [r[m.ci[1]] for r in reversed(rows)]
+    assert ax.get_yscale() == ("log" if name == "regret" else "linear")
+    assert (ax.get_ylim() == (-0.03, 1.03)) == (name in ("success", "optimal_action"))
+    assert f"({m.better} is better)" in suptitle(fig) and "fixed:" in suptitle(fig)
+
+
+def test_plot_y_refuses_an_unknown_metric_in_one_line(tmp_path, capsys):
+    study(tmp_path, temperature=[0.3, 3.0])
+    assert main(["plot", str(tmp_path / "study"), "--y", "lr"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --y: invalid choice: 'lr'" in err and err.count("\n") == 1
+    with pytest.raises(ValueError, match="metric must be one of success, p_best, regret, reward, optimal_action"):
+        figures.plot_sweep(tmp_path / "study", y="lr")
+
+
+def test_a_one_episode_study_traced_draws_real_learning_curves(tmp_path):
+    """record_every: the curves have a point every N steps, inside the one episode (not one lone dot)."""
+    table = study(tmp_path, temperature=[0.3, 3.0], n_episodes=1, steps_per_episode=60, record_every=5,
+                  backend="torch")  # fmt: skip
+    fig = curves.draw(table)
+    stack = fig.axes[:4]
+    for ax in stack:  # solid: the simulated means (the mean field is dashed)
+        lines = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+        assert len(lines) == 2 and all(list(line.get_xdata()) == list(range(5, 61, 5)) for line in lines)
+    assert stack[-1].get_xlabel() == "steps done (a point every 5 steps)"
+    regret = [list(line.get_ydata()) for line in drawn_lines(stack[3])]
+    assert all(r == sorted(r) and r[0] > 0 for r in regret)  # cumulative
+    assert "Learning curves every 5 steps" in suptitle(fig)
