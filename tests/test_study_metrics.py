@@ -8,13 +8,16 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from batched_bandit import run_batch, sweep
 from batched_bandit.metrics import CURVE_COLUMNS as METRIC_CURVES
 from batched_bandit.metrics import METRICS
+from batched_bandit.random_arms import RandomArms
 from batched_bandit.study import InProcess, normal_arms, open_study
 from batched_bandit.study.columns import CURVE_COLUMNS, RESULT_COLUMNS
 from batched_bandit.study.store import FORMAT_VERSION
+from batched_bandit.study.task import _arm_rows
 
 SMALL = dict(n_episodes=2, steps_per_episode=50, n_bandits=150, seed=7)
 MEANS = [name for name, m in METRICS.items() if m.kind == "mean"]
@@ -176,3 +179,30 @@ def test_a_one_bandit_study_has_undefined_mean_intervals_for_every_metric(tmp_pa
         low, high = METRICS[name].ci
         assert math.isnan(result.rows[0][low]) and math.isnan(result.curves[0][high]), name
     assert not math.isnan(result.rows[0]["ci_low"])  # Wilson's interval is defined for one bandit
+
+
+def test_random_problems_are_drawn_once_per_batch_and_are_each_bandits_own(monkeypatch):
+    """Settings of one batch that share a distribution share one draw (over the union of their bandits
+    when they have different ones); each row is that bandit's problem, as drawn alone."""
+    calls = []
+    original = RandomArms.draw
+    monkeypatch.setattr(RandomArms, "draw", lambda self, *a: calls.append(a[2].tolist()) or original(self, *a))
+    dist, other = normal_arms(3, 0.0, 1.0), normal_arms(3, 1.0, 2.0)
+    same = [({}, torch.arange(10, 20))] * 3
+    rows = _arm_rows([dist] * 3, same, "gaussian", 5, None)
+    assert calls == [list(range(10, 20))] and torch.equal(
+        rows, original(dist, "gaussian", 5, torch.arange(10, 20)).repeat(3, 1)
+    )
+    calls.clear()
+    parts = [({}, torch.arange(0, 4)), ({}, torch.tensor([2, 3, 8])), ({}, torch.arange(0, 4)), ({}, torch.arange(5))]
+    rows = _arm_rows([dist, dist, (0.0, 0.5, 1.0), other], parts, "gaussian", 5, None)
+    assert calls == [[0, 1, 2, 3, 8], [0, 1, 2, 3, 4]]  # one draw per distribution
+    expected = torch.cat(
+        [
+            original(dist, "gaussian", 5, torch.arange(0, 4)),
+            original(dist, "gaussian", 5, torch.tensor([2, 3, 8])),
+            torch.tensor([[0.0, 0.5, 1.0]] * 4, dtype=torch.float64),
+            original(other, "gaussian", 5, torch.arange(5)),
+        ]
+    )
+    assert torch.equal(rows, expected)

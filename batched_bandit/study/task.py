@@ -13,6 +13,8 @@ its batch, whichever worker runs it, however often.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ HISTOGRAM_BINS = 20  # of the final P(best arm), on [0, 1]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 MEANS = tuple(m.name for m in METRICS_LIST if m.kind == "mean")  # the metrics averaged over bandits
 TRACE_ELEMENTS = 8  # a trace point's outputs per bandit, in per-arm sums' worth of memory (29 bytes / 4)
+_THREADS = threading.Lock()  # torch's intra-op thread count is the process's: one setter at a time
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def run_jobs(jobs: list[Job], on_progress: Callable[[int], None] | None = None) 
         for job in mine:
             rows[job.key, setting] = n_rows
             n_rows += job.hi - job.lo
-    setup = batch_setup(parts, first, dtype)
+    with one_thread():
+        setup = batch_setup(parts, first, dtype)
     rule, n_arms = setup.batch.rule, setup.batch.n_arms
     traced = first.record_every is not None
     backend = engines.resolve_backend(first.backend, device, dtype, n_arms, rule, trace=traced)
@@ -120,6 +124,21 @@ def run_jobs(jobs: list[Job], on_progress: Callable[[int], None] | None = None) 
                                                          ("reduce_s", reduce_s))}}
         for job, mine in zip(jobs, stats)
     ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def one_thread():
+    """torch on one intra-op thread meanwhile. Building a batch (random problems drawn, every value
+    checked) is a few hundred elementwise ops on tensors of B x K values, too small to gain from
+    threads; and on a busy machine each parallel op waits for a second core to be free: drawing 10
+    arms for 10,000 bandits took 0.03-1.9 s on 2 threads and 0.012-0.033 s on one (2 cores, load 6)."""
+    with _THREADS:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 def row_arrays(out: dict, setup: Setup, job: Job) -> dict[str, np.ndarray]:
@@ -191,18 +210,28 @@ def _arm_rows(values: list, parts, model: str, seed: int, which: torch.Tensor):
     """Per-arm parameters of every row: one vector, a (settings, K) table indexed per row, or
     random problems, drawn once per distribution for the bandits of the parts that have it."""
     if any(isinstance(v, RandomArms) for v in values):
-        drawn = {}  # distribution -> (its bandits' ids, sorted; their problems)
-        for v in dict.fromkeys(v for v in values if isinstance(v, RandomArms)):
-            ids = torch.unique(torch.cat([ids for w, (_, ids) in zip(values, parts) if w == v]))
-            drawn[v] = (ids, v.draw(model, seed, ids))
+        drawn = {v: _draw(v, [ids for w, (_, ids) in zip(values, parts) if w == v], model, seed)
+                 for v in dict.fromkeys(v for v in values if isinstance(v, RandomArms))}  # fmt: skip
         return torch.cat([
-            drawn[v][1][torch.searchsorted(drawn[v][0], ids)] if isinstance(v, RandomArms)
+            drawn[v](ids) if isinstance(v, RandomArms)
             else torch.tensor(v, dtype=torch.float64).expand(ids.shape[0], -1)
             for v, (_, ids) in zip(values, parts)
         ])  # fmt: skip
     if all(v == values[0] for v in values):
         return values[0]
     return torch.tensor(values, dtype=torch.float64)[which]
+
+
+def _draw(dist: RandomArms, id_lists: list[torch.Tensor], model: str, seed: int):
+    """The problems of the bandits of ``id_lists``, drawn once: a function (n,) ids -> (n, K) rows.
+    Usually every list is the same (each setting of a batch has its bandits); else their union."""
+    first = id_lists[0]
+    if all(ids.shape == first.shape and torch.equal(ids, first) for ids in id_lists):
+        table = dist.draw(model, seed, first)
+        return lambda ids: table
+    union = torch.unique(torch.cat(id_lists))
+    table = dist.draw(model, seed, union)
+    return lambda ids: table[torch.searchsorted(union, ids)]
 
 
 def block_statistics(rows: dict[str, np.ndarray]) -> dict:
