@@ -88,6 +88,20 @@ def test_cli_no_record_episodes_keeps_one(capsys):
     assert json.loads(capsys.readouterr().out)["episodes_recorded"] == 1
 
 
+def test_cli_run_record_every_carries_the_trace_in_json_and_prints_nothing_new(capsys):
+    common = ["run", "--n-bandits", "30", "--episodes", "2", "--steps", "15", "--no-progress", "--backend", "torch"]
+    assert main([*common, "--json", "--record-every", "10"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    res = run_batch(30, n_episodes=2, steps_per_episode=15, backend="torch", record_every=10)
+    assert out["record_every"] == 10 and out["trace"]["step"] == [10, 20, 30]
+    for name in ("success", "p_best", "regret", "reward", "optimal_action"):
+        assert out["trace"][name] == getattr(res.trace, name).double().mean(dim=0).tolist(), name
+    assert main(common) == 0
+    plain = capsys.readouterr().out
+    assert main([*common, "--record-every", "10"]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == plain.splitlines()[:-1]  # the last line: the timing
+
+
 def test_counts_accept_whole_numbers_written_as_floats_like_the_api(capsys):
     assert main(["run", "--n-bandits", "1e2", "--episodes", "2.0", "--steps", "10", "--json", "--no-progress"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -386,6 +386,15 @@ def test_meta_records_every_call(tmp_path):
     assert first["executor"] == "in-process" and first["tasks_committed"] == 1
     assert first["bandit_steps"] == 2 * 150 * 100 and 0 < first["engine_s"] <= first["total_s"]
     assert first["sweep_layer_s"] == pytest.approx(first["total_s"] - first["engine_s"], abs=2e-6)
+    # calls.py's definitions: throughput per second of the call, and per engine-second; the times summed over tasks
+    assert first["bandit_steps_per_s"] == pytest.approx(first["bandit_steps"] / first["total_s"], rel=1e-5, abs=0.05)
+    assert first["bandit_steps_per_engine_s"] == pytest.approx(first["bandit_steps"] / first["engine_s"], rel=1e-5,
+                                                               abs=0.05)  # fmt: skip
+    with open_study(tmp_path) as study:
+        (task,) = study.store.tasks()
+    assert task["call"] == first["call"] == 1 and task["engine_s"] == pytest.approx(first["engine_s"], abs=5e-7)
+    assert 0 < first["setup_s"] < first["total_s"] and 0 < first["reduce_s"] < first["total_s"]
+    assert "workers_lost" not in first  # nothing to lose in process
     assert second["tasks_already_done"] == 1 and second["tasks_committed"] == 0
     assert set(meta["columns"]) == set(EXPORTS)
 

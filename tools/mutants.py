@@ -59,15 +59,16 @@ TORCH = suite("torch_engine", "engines", "seed_path", "problem", "cpu_engine", "
 CPU = suite("cpu_engine", "seed_path", "engines", "problem", "torch_engine", "run", "invariance", "rules")
 TRITON = tests("triton_engine", TRITON_PINNED, "engines", "rules")
 TRITON_AOT = tests(TRITON_COMPILED, "triton_engine")
-STUDY = tests("sweeps", "study_axes", "study_plan", "study_store", "study_problems", "figures", "study_compare",
-              "study_threshold", "cli", "study_dask")  # fmt: skip
+STUDY = tests("sweeps", "study_metrics", "study_axes", "study_plan", "study_store", "study_problems", "figures",
+              "study_compare", "study_threshold", "cli", "study_dask")  # fmt: skip
 AXES = tests("study_axes", *STUDY)
 SETTING = tests("study_axes", *STUDY)
 PLAN = tests("study_plan", *STUDY)
 STORE = tests("study_store", *STUDY)
 PROBLEMS = tests("study_problems", *STUDY)
 COMPARE = tests("study_compare", "stats")
-FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps")
+FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps",
+               "study_metrics")  # fmt: skip
 THRESHOLD = tests("study_threshold")
 THRESHOLD_FIGURE = tests("figures", "study_threshold")
 FIGURES = tests("figures", "sweeps")
@@ -88,8 +89,9 @@ S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "ex
 S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
 S_CM, S_TH = S + "compare.py", S + "threshold.py"
 S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
+S_BL, S_CA = S + "blocks.py", S + "calls.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
-F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "success.py", F + "curves.py", F + "distribution.py"
+F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "metric.py", F + "curves.py", F + "distribution.py"
 F_HE, F_CA, F_MA = F + "heatmap.py", F + "canvas.py", F + "marks.py"
 F_TH = F + "threshold.py"
 C_INIT, C_MAIN, C_AR, C_RUN = C + "__init__.py", C + "__main__.py", C + "args.py", C + "run.py"
@@ -561,7 +563,7 @@ MUTANTS = [
            "the store opened by an unescaped URI: lr%41 reads lrA, run#1 opens a stray file run", FOLDER),
     Mutant("lk-shared", S_LO, "fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
            "fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)", "two sweeps write one folder at once", FOLDER),
-    Mutant("in-array-crc", S_IN, 'if not isinstance(data, bytes) or crc(data) != row[f"{name}_crc"]:',
+    Mutant("in-array-crc", S_BL, 'if not isinstance(data, bytes) or crc(data) != row[f"{name}_crc"]:',
            "if not isinstance(data, bytes):", "a flipped bit in a stored array read as a number", FOLDER),
     Mutant("in-literal-spec", S_IN, "if _key(v) != _key(DEFAULTS.get(k, ()))", "if True",
            "a rerun restating a default (--optimizer sgd) refused as a different study", FOLDER),
@@ -570,13 +572,18 @@ MUTANTS = [
     # --- study/tables.py --------------------------------------------------------------------------------------
     Mutant("tb-merge-sum", S_TB, "            acc[k] = acc[k] + block[k]\n", "            acc[k] = block[k]\n",
            "merged statistics keep the last block's, not the sum over blocks", STUDY),
-    Mutant("sw-sd-ddof", S_TB, 'math.sqrt(max(0.0, m["p_best_sq"][-1] / n - mean_p * mean_p))',
-           'math.sqrt(max(0.0, m["p_best_sq"][-1] / n - mean_p * mean_p) * n / (n - 1))',
+    Mutant("sw-sd-ddof", S_TB, "math.sqrt(max(0.0, squares_p / n - mean_p * mean_p))",
+           "math.sqrt(max(0.0, squares_p / n - mean_p * mean_p) * n / (n - 1))",
            "sd_final_p_best with n - 1 instead of n", STUDY),
     Mutant("sw-mean-reward", S_TB, 'float(m["last_rewards"].sum()) / (n * setting.steps_per_episode)',
            'float(m["last_rewards"].sum()) / n', "mean reward per bandit, not per step", STUDY),
-    Mutant("sw-curve-step", S_TB, '"step": (e + 1) * steps', '"step": e * steps',
-           "curves' step column counts steps before the episode", STUDY),
+    Mutant("sw-curve-step", S_TB, "step = (e + 1) * every", "step = e * every",
+           "curves' step column counts steps before the point's interval", STUDY),
+    Mutant("tb-curve-episode", S_TB, '"episode": (step - 1) // steps + 1', '"episode": step // steps + 1',
+           "a trace point at an episode's last step put in the next episode", STUDY),
+    Mutant("tb-final-sums", S_TB, 'total, squares = (float(v) for v in m[f"final_{name}"])',
+           'total, squares = (float(v[-1]) for v in (m[f"{name}_sum"], m[f"{name}_sq"]))',
+           "results.csv's means from the last curve point, not over the run (reward: the last episode's)", STUDY),
     Mutant("sw-csv-digits", S_TB, 'return format(float(value), ".12g")', 'return format(float(value), ".6g")',
            "computed CSV values written with 6 significant digits", STUDY),
     # --- study/task.py ----------------------------------------------------------------------------------------
@@ -585,14 +592,33 @@ MUTANTS = [
            STUDY),
     Mutant("sw-locked-temperature", S_TK, 'z = out["weights"].double().numpy() * b.inv_temperature.numpy()[:, None]',
            'z = out["weights"].double().numpy()', "locked_wrong computed from softmax(w), not softmax(w / T)", STUDY),
-    Mutant("sw-successes-axis", S_TK, '"successes": verdicts.sum(axis=0, dtype=np.int64)',
-           '"successes": verdicts.sum(axis=1, dtype=np.int64)', "successes summed over episodes, not bandits", STUDY),
+    Mutant("sw-successes-axis", S_TK, '"successes": rows["curve_success"].sum(axis=0, dtype=np.int64)',
+           '"successes": rows["curve_success"].sum(axis=1, dtype=np.int64)',
+           "successes summed over episodes, not bandits", STUDY),
+    Mutant("sw-final-reward", S_TK, '(out["episode_reward"].sum(dim=1) / n_steps)',
+           '(out["episode_reward"].sum(dim=1) / job.steps_per_episode)',
+           "each bandit's reward per step over the run divided by an episode's steps", STUDY),
+    Mutant("sw-curve-rate", S_TK, '"curve_reward": (out[f"{prefix}reward"] / every)',
+           '"curve_reward": (out[f"{prefix}reward"] / job.steps_per_episode)',
+           "a trace point's reward divided by an episode's steps, not the interval's", STUDY),
+    Mutant("sw-draw-once", S_TK, "        return lambda ids: table\n",
+           "        return lambda ids: dist.draw(model, seed + 1, ids)\n",
+           "settings sharing a distribution get other problems than run_batch's for their bandits", STUDY),
     Mutant("sw-common-streams", S_TK, "setup = make_setup(n, torch.cat([ids for _, ids in parts]), **merged)",
            "setup = make_setup(n, torch.arange(n), **merged)",
            "settings of a batch get different random streams (no common random numbers)", STUDY),
     # --- study/executors.py -----------------------------------------------------------------------------------
     Mutant("ex-signature", S_EX, "job.dtype, job.device, job.backend, job.group", "job.dtype, job.device, job.backend",
            "jobs of different groups (rules, K) fused into one engine batch", STUDY),
+    Mutant("ex-lost-workers", S_EX, 'lost += not event.get("expected", False)', "lost += 0",
+           "a Dask worker killed mid-sweep goes unreported", tests("study_dask")),
+    # --- study/calls.py, study/blocks.py ----------------------------------------------------------------------
+    Mutant("ca-throughput", S_CA, 'round(record["bandit_steps"] / wall, 1)',
+           'round(record["bandit_steps"] / record["engine_s"], 1)',
+           "the call's throughput per summed engine-second, not per second of wall time (issue 17)",
+           tests("study_dask", "sweeps")),
+    Mutant("bl-cauchy-schwarz", S_BL, "(sums * sums - n * squares).max() > SLACK * n * float(squares.max())", "False",
+           "a forged sum of squares below what its sum gives read as a number", FOLDER),
     # --- study/sweep.py ---------------------------------------------------------------------------------------
     Mutant("sw-max-bandits", S_SW, '    elif max_bandits is not None:\n        raise ValueError',
            '    elif False:\n        raise ValueError', "max_bandits without a precision target silently ignored",
@@ -661,8 +687,13 @@ MUTANTS = [
            "the figures' subtitle shows n_bandits as the seed", FIGURES),
     Mutant("fig-uniform-line", F_SU, "ax.axhline(1 / k,", "ax.axhline(1 / len(ks),",
            "the chance level drawn at 1 / (number of K in the panel), not 1/K", FIGURES),
-    Mutant("fcv-steps-x", F_CU, 'x = "step" if "steps_per_episode" in line_axes else "episode"', 'x = "episode"',
+    Mutant("fcv-steps-x", F_CU, 'x = "step" if "steps_per_episode" in line_axes or every else "episode"',
+           'x = "step" if every else "episode"',
            "learning curves of several horizons drawn against episodes, not steps done", FIGURES),
+    Mutant("fm-y-column", F_SU, "y, (low, high) = m.column, m.ci", 'y, (low, high) = "success_rate", m.ci',
+           "plot --y draws the success rate whatever the metric asked for", FIGURES),
+    Mutant("fm-log-y", F_SU, "max(known) / min(known) >= LOG_SPREAD", "max(known) / min(known) >= 1e12",
+           "regret spanning 100x drawn on a linear axis", FIGURES),
     Mutant("fd-stack", F_DI, "        areas.add(xs, floor, top, colour)\n        floor = top\n",
            "        areas.add(xs, floor, top, colour)\n",
            "the three fractions drawn from 0, not stacked", FIGURES),

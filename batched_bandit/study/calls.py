@@ -55,10 +55,11 @@ def committed(record: dict, bandit_steps: int, result: dict) -> None:
 
 
 def incidents(record: dict, found) -> None:
-    """Add what an executor's run reported (None, or {"workers_lost": n, "tasks_rerun": m})."""
-    for name in INCIDENTS:
-        if isinstance(found, dict) and found.get(name):
-            record[name] = record.get(name, 0) + int(found[name])
+    """Add what an executor's run reported: None (nothing to report: in process), or
+    {"workers_lost": n, "tasks_rerun": m}, counted in the record even when 0."""
+    if isinstance(found, dict):
+        for name in INCIDENTS:
+            record[name] = record.get(name, 0) + int(found.get(name) or 0)
 
 
 def finish(record: dict, wall: float, in_process: bool) -> None:

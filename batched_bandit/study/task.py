@@ -110,18 +110,17 @@ def run_jobs(jobs: list[Job], on_progress: Callable[[int], None] | None = None) 
         chunk_size=engines.default_chunk_size(backend, device, n_arms), dtype=dtype, on_progress=on_progress,
     )  # fmt: skip
     engine_s, tick = time.perf_counter() - tick, time.perf_counter()
-    arrays = row_arrays(out, setup, first)
-    stats = [
-        {s: block_statistics({k: v[rows[job.key, s] : rows[job.key, s] + job.hi - job.lo] for k, v in arrays.items()})
-         for s in job.settings}
-        for job in jobs
-    ]  # fmt: skip
-    reduce_s = time.perf_counter() - tick
+    arrays, every = row_arrays(out, setup, first)
+
+    def block(start: int, n: int) -> dict:  # the statistics of rows start .. start + n - 1
+        return block_statistics({k: v[start : start + n] for k, v in arrays.items()}, every)
+
+    stats = [{s: block(rows[job.key, s], job.hi - job.lo) for s in job.settings} for job in jobs]
+    times = {"engine_s": engine_s, "setup_s": setup_s, "reduce_s": time.perf_counter() - tick}
     total = sum(j.bandit_steps for j in jobs)
     return [
         {"stats": mine, "backend": backend, "device": describe_device(device),
-         **{k: t * job.bandit_steps / total for k, t in (("engine_s", engine_s), ("setup_s", setup_s),
-                                                         ("reduce_s", reduce_s))}}
+         **{name: t * job.bandit_steps / total for name, t in times.items()}}
         for job, mine in zip(jobs, stats)
     ]  # fmt: skip
 
@@ -141,11 +140,12 @@ def one_thread():
             torch.set_num_threads(threads)
 
 
-def row_arrays(out: dict, setup: Setup, job: Job) -> dict[str, np.ndarray]:
+def row_arrays(out: dict, setup: Setup, job: Job) -> tuple[dict[str, np.ndarray], int]:
     """simulate_chunks' outputs as per-row numpy arrays, block_statistics' inputs (row-wise, so a
-    block's values do not depend on the rows around it). The curves: per episode (rates within the
-    episode), or the trace's points (rates within the interval since the previous point), as
-    RunResult.trace; the per-bandit values as RunResult's properties compute them."""
+    block's values do not depend on the rows around it), and the steps between two curve points.
+    The curves: per episode, or the trace's points; reward and optimal pulls are the interval's sums
+    (block_statistics makes them rates, as RunResult.trace); the per-bandit values over the run as
+    RunResult's properties compute them."""
     b = setup.batch
     z = out["weights"].double().numpy() * b.hyper.inv_temperature.numpy()[:, None]  # the final policy, as RunResult's
     final_probs = np.exp(z - z.max(axis=1, keepdims=True))  # numpy: torch.softmax costs ms per call on tiny batches
@@ -162,8 +162,8 @@ def row_arrays(out: dict, setup: Setup, job: Job) -> dict[str, np.ndarray]:
         "curve_success": success,
         "curve_p_best": out[f"{prefix}p_best"].numpy(),
         "curve_regret": out[f"{prefix}regret"].numpy(),
-        "curve_reward": (out[f"{prefix}reward"] / every).numpy(),
-        "curve_optimal_action": (out[f"{prefix}optimal"].double() / every).numpy(),
+        "curve_reward": out[f"{prefix}reward"].numpy(),
+        "curve_optimal_action": out[f"{prefix}optimal"].numpy(),
         "final_p_best": out["episode_p_best"][:, -1].double().numpy(),
         "final_regret": out["episode_regret"][:, -1].numpy(),
         "final_reward": (out["episode_reward"].sum(dim=1) / n_steps).numpy(),
@@ -172,7 +172,7 @@ def row_arrays(out: dict, setup: Setup, job: Job) -> dict[str, np.ndarray]:
         "last_rewards": rewards[:, -1],
         "final_probs": final_probs,
         "best": best,
-    }
+    }, every
 
 
 def batch_setup(parts: list[tuple[dict, torch.Tensor]], job: Job, dtype: torch.dtype) -> Setup:
@@ -234,11 +234,15 @@ def _draw(dist: RandomArms, id_lists: list[torch.Tensor], model: str, seed: int)
     return lambda ids: table[torch.searchsorted(union, ids)]
 
 
-def block_statistics(rows: dict[str, np.ndarray]) -> dict:
+RATES = ("reward", "optimal_action")  # curves of sums within an interval, divided by its steps
+
+
+def block_statistics(rows: dict[str, np.ndarray], every: int) -> dict:
     """A block's sufficient statistics, merged across blocks by adding in block order.
 
     ``rows``: row_arrays' arrays for the block's n bandits — ``curve_<metric>`` (n, P) at each
-    curve point (success bool, p_best float32, the others float64), ``final_<mean metric>`` (n,)
+    curve point (success bool, p_best float32, regret float64; reward and optimal action the sums
+    within the ``every`` steps ending at the point: made rates here), ``final_<mean metric>`` (n,)
     float64 over the whole run, ``verdicts`` (n,) bool (the seed's final verdict), ``last_rewards``
     (n, K) the last episode's per-arm sums, ``final_probs`` (n, K) float64, ``best`` (n,) int64.
     Returns numpy arrays (integrity.ARRAYS): ``n``, ``final_successes``; ``successes`` (P,) int64,
@@ -253,8 +257,10 @@ def block_statistics(rows: dict[str, np.ndarray]) -> dict:
     stats = {"n": int(best.shape[0]), "final_successes": int(verdicts.sum()),
              "successes": rows["curve_success"].sum(axis=0, dtype=np.int64)}  # fmt: skip
     for name in MEANS:
-        x = np.array(rows[f"curve_{name}"], dtype=np.float64)  # a fresh contiguous copy: sums independent of the batch
-        final = np.array(rows[f"final_{name}"], dtype=np.float64)
+        x = np.ascontiguousarray(rows[f"curve_{name}"], dtype=np.float64)  # contiguous: sums independent of the batch
+        if name in RATES:  # sum of x / every: exact steps of x, one rounding
+            x = x / every
+        final = np.ascontiguousarray(rows[f"final_{name}"], dtype=np.float64)
         stats.update({f"{name}_sum": x.sum(axis=0), f"{name}_sq": (x * x).sum(axis=0),
                       f"final_{name}": np.array([final.sum(), (final * final).sum()]),
                       f"bandit_{name}": final.astype(np.float32)})  # fmt: skip
