@@ -10,6 +10,7 @@ if not torch.cuda.is_available():
 from batched_bandit.engines import unavailable_reason
 from batched_bandit.options import make_setup
 from batched_bandit.problem import SEED_ARMS
+from batched_bandit.study import InProcess
 
 # the engines quick enough on this CPU for statistical tests (Triton's interpreter is not)
 FAST_BACKENDS = [b for b in ("torch", "cpu") if unavailable_reason(b, torch.device("cpu"), torch.float32) is None]
@@ -32,3 +33,20 @@ class TextSink(list):
 
     def flush(self):
         pass
+
+
+class Interrupted(InProcess):
+    """A study's executor: Ctrl-C after ``after`` committed tasks, one task per engine batch."""
+
+    def __init__(self, after):
+        super().__init__(fuse_elements=1)
+        self.left = after
+
+    def run(self, jobs, on_result, on_steps=None):
+        def commit_then_count(job, result):
+            on_result(job, result)
+            self.left -= 1
+            if self.left == 0:
+                raise KeyboardInterrupt
+
+        super().run(jobs, commit_then_count, on_steps)

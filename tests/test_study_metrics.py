@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import Interrupted
 
 from batched_bandit import run_batch, sweep
 from batched_bandit.metrics import CURVE_COLUMNS as METRIC_CURVES
@@ -22,23 +23,6 @@ from batched_bandit.study.task import _arm_rows
 SMALL = dict(n_episodes=2, steps_per_episode=50, n_bandits=150, seed=7)
 MEANS = [name for name, m in METRICS.items() if m.kind == "mean"]
 approx = lambda x: pytest.approx(x, rel=1e-10, abs=1e-12)  # noqa: E731  sums added in another order
-
-
-class Interrupted(InProcess):
-    """Ctrl-C after ``after`` committed tasks, one task per engine batch."""
-
-    def __init__(self, after):
-        super().__init__(fuse_elements=1)
-        self.left = after
-
-    def run(self, jobs, on_result, on_steps=None):
-        def commit_then_count(job, result):
-            on_result(job, result)
-            self.left -= 1
-            if self.left == 0:
-                raise KeyboardInterrupt
-
-        super().run(jobs, commit_then_count, on_steps)
 
 
 def per_bandit(folder, n_settings):

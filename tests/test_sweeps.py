@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import FAST_BACKENDS
+from conftest import FAST_BACKENDS, Interrupted
 
 from batched_bandit import run_batch, sweep
 from batched_bandit.cli import main
@@ -38,23 +38,6 @@ class Reversed(InProcess):
     def run(self, jobs, on_result, on_steps=None):
         for job in reversed(jobs):
             super().run([job], on_result, on_steps)
-
-
-class Interrupted(InProcess):
-    """Ctrl-C after ``after`` committed tasks."""
-
-    def __init__(self, after):
-        super().__init__(fuse_elements=1)
-        self.left = after
-
-    def run(self, jobs, on_result, on_steps=None):
-        def commit_then_count(job, result):
-            on_result(job, result)
-            self.left -= 1
-            if self.left == 0:
-                raise KeyboardInterrupt
-
-        super().run(jobs, commit_then_count, on_steps)
 
 
 # --- rows, curves and the read API --------------------------------------------------------------
