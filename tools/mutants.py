@@ -89,7 +89,7 @@ S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "ex
 S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
 S_CM, S_TH = S + "compare.py", S + "threshold.py"
 S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
-S_BL, S_CA = S + "blocks.py", S + "calls.py"
+S_BL, S_CA, S_CL = S + "blocks.py", S + "calls.py", S + "columns.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
 F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "metric.py", F + "curves.py", F + "distribution.py"
 F_HE, F_CA, F_MA = F + "heatmap.py", F + "canvas.py", F + "marks.py"
@@ -617,6 +617,8 @@ MUTANTS = [
            'round(record["bandit_steps"] / record["engine_s"], 1)',
            "the call's throughput per summed engine-second, not per second of wall time (issue 17)",
            tests("study_dask", "sweeps")),
+    Mutant("cl-interval-kind", S_CL, 'kind = "Wilson" if m.kind == "proportion" else "normal"', 'kind = "normal"',
+           "meta.json calls the success rate's Wilson interval a normal one", tests("study_metrics")),
     Mutant("bl-cauchy-schwarz", S_BL, "(sums * sums - n * squares).max() > SLACK * n * float(squares.max())", "False",
            "a forged sum of squares below what its sum gives read as a number", FOLDER),
     # --- study/sweep.py ---------------------------------------------------------------------------------------
