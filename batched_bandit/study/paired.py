@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..stats import format_p, holm, mcnemar_exact, paired_difference_interval, two_proportion_z
+from ..stats import holm, mcnemar_exact, p_phrase, paired_difference_interval, two_proportion_z
 from .problems import RandomArms
 from .tables import Study
 
@@ -63,8 +63,9 @@ class Comparison:
             f"  {self.n:,} paired bandits{self.pairing()}: success A {self.rate_a:.4f}, B {self.rate_b:.4f}; "
             f"A only {self.only_a:,}, B only {self.only_b:,}, both {self.both:,}, neither {self.neither:,}",
             f"  difference A - B {self.difference:+.4f} (95% CI {low:+.4f} .. {high:+.4f}); McNemar exact "
-            f"p {_p(self.p_value)}" + (f", Holm-adjusted p {_p(self.p_holm)}" if self.p_holm != self.p_value else "")
-            + f" (an unpaired z test would give p {_p(self.p_unpaired)})",
+            f"p {p_phrase(self.p_value)}"
+            + (f", Holm-adjusted p {p_phrase(self.p_holm)}" if self.p_holm != self.p_value else "")
+            + f" (an unpaired z test would give p {p_phrase(self.p_unpaired)})",
         ])  # fmt: skip
 
 
@@ -140,11 +141,6 @@ def _same(value, wanted) -> bool:
         return math.isclose(float(value), float(wanted), rel_tol=1e-6, abs_tol=0.0)
     except (TypeError, ValueError):
         return False
-
-
-def _p(p: float) -> str:
-    text = format_p(p)
-    return text if text.startswith("<") else f"= {text}"
 
 
 def describe_value(value) -> str:
