@@ -67,6 +67,7 @@ PLAN = tests("study_plan", *STUDY)
 STORE = tests("study_store", *STUDY)
 PROBLEMS = tests("study_problems", *STUDY)
 COMPARE = tests("study_compare", "stats")
+SELECTOR = tests("study_selector", "study_paired", "cli")
 PAIRED_STATS = tests("stats", "study_paired")
 FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps")
 THRESHOLD = tests("study_threshold")
@@ -88,6 +89,7 @@ S_INIT, S_AX, S_SE, S_PL = S + "__init__.py", S + "axes.py", S + "setting.py", S
 S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "executors.py"
 S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
 S_CM, S_TH = S + "compare.py", S + "threshold.py"
+S_SEL = S + "selector.py"
 S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
 F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "success.py", F + "curves.py", F + "distribution.py"
@@ -729,6 +731,27 @@ MUTANTS = [
     Mutant("cli-num-zero", C_AR, "if num < 1:", "if num < 0:", "a range with num = 0 accepted (an empty axis)", CLI),
     Mutant("cli-repeats", C_AR, "if len(set(rounded)) < len(rounded):", "if False:",
            "an integer range that rounds to repeats is not refused", CLI),
+    Mutant("cli-range-round", C_AR, "            values = _round_range(values, start, stop, log)\n", "",
+           "ranges keep numpy's 0.12499999999999999 (a table's 0.125 names nothing)", SELECTOR),
+    Mutant("cli-range-ends", C_AR, "    rounded[0] = start\n", "",
+           "a range's first end rounded to 12 digits instead of kept as typed", SELECTOR),
+    Mutant("cli-range-zero", C_AR, "rounded = [round(v, places) + 0.0 for v in values]",
+           "rounded = [float(f'{v:.12g}') for v in values]",
+           "a linear range rounded per value: its zero stays 5.6e-17", SELECTOR),
+    Mutant("cli-compare-typed", C_CM, "numbers = [Typed(x) for x in text.split(\",\")]",
+           "numbers = [float(x) for x in text.split(\",\")]",
+           "compare's values lose the digits typed (0.10 taken as 0.1, one digit)", SELECTOR),
+    Mutant("sel-equal-first", S_SEL, "    if equal:\n        return equal\n", "",
+           "0.1 ambiguous beside 0.12: an equal value no longer wins over one that rounds to it", SELECTOR),
+    Mutant("sel-digits", S_SEL, "return digits is not None and float(f\"{value:.{digits}g}\") == number",
+           "return digits is not None and float(f\"{value:.{digits + 1}g}\") == number",
+           "a value typed as a table shows it (0.03162) no longer names its grid point", SELECTOR),
+    Mutant("sel-ambiguous", S_SEL, "if len(near) > 1:", "if len(near) > 2:",
+           "two values at the digits typed: the first silently taken", SELECTOR),
+    Mutant("sel-sorted-as-text", S_SEL, "ordered = sorted(values, key=_order)", "ordered = sorted(values, key=str)",
+           "a study's values listed as text (0.1, 0.03, 1)", SELECTOR),
+    Mutant("sel-listed-digits", S_SEL, "for digits in range(SHOWN_DIGITS, 18):", "for digits in (SHOWN_DIGITS,):",
+           "values listed with 6 digits although two then read alike", SELECTOR),
     Mutant("cli-no-record", C_RUN, "record_episodes=args.record_episodes,", "record_episodes=True,",
            "--no-record-episodes ignored", CLI),
     Mutant("cli-chunk-size", C_RUN, "chunk_size=args.chunk_size,", "chunk_size=None,",
