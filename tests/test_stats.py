@@ -262,6 +262,8 @@ def test_paired_difference_without_spread_is_defined():
     one = paired_difference([2.0], [1.0])
     assert one.difference == 1.0 and math.isnan(one.p_t) and all(map(math.isnan, one.ci))
     assert one.p_wilcoxon == 1.0 and "CI undefined for one pair" in one.summary() and "t p undefined" in one.summary()
+    zero = paired_difference([2.0], [2.0])  # one pair, even with no difference, says nothing of the spread
+    assert zero.difference == 0.0 and math.isnan(zero.p_t) and all(map(math.isnan, zero.ci)) and zero.p_wilcoxon == 1.0
     assert paired_difference(np.float32([1, 2, 4]), [0, 0, 0]) == paired_difference([1.0, 2.0, 4.0], [0, 0, 0])
 
 
