@@ -9,7 +9,6 @@ import pytest
 from batched_bandit import compare, run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.stats import holm, mcnemar_exact
-from batched_bandit.study.paired import find_setting
 
 AXES = dict(temperature=[0.05, 0.08, 0.1], lr=[0.01, 0.02], n_episodes=2, steps_per_episode=200)
 
@@ -83,18 +82,6 @@ def test_an_axis_given_twice_in_one_selector_is_refused(study, capsys):
     assert main(["compare", str(study), "--a", "temperature=0.08", "lr=0.01", "--b", "steps-per-episode=50",
                  "steps_per_episode=50"]) == 2  # fmt: skip
     assert "--b: the axis steps_per_episode is given twice (steps-per-episode=50 and" in capsys.readouterr().err
-
-
-def test_a_value_typed_with_seven_digits_finds_its_grid_point():
-    """Log-spaced grid points are not short decimals: 0.1467799 names 0.14677992676220697 (5e-8 off),
-    while a value 1e-5 off, or a neighbour, names nothing."""
-    grid = np.geomspace(0.04, 0.2, 8)
-    study = SimpleNamespace(settings=[{"temperature": float(t), "lr": 0.01} for t in grid])
-    for i, t in enumerate(grid[1:-1], start=1):  # the ends, 0.04 and 0.2, are exact
-        typed = float(f"{t:.7g}")
-        assert typed != t and find_setting(study, {"temperature": typed}) == i
-    with pytest.raises(ValueError, match="no setting has temperature="):
-        find_setting(study, {"temperature": float(grid[3]) * (1 + 1e-5)})
 
 
 def test_settings_with_different_counts_pair_on_their_common_bandits():

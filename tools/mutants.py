@@ -51,8 +51,8 @@ RESULT = suite("run", "cli", "options", "sweeps")
 MEMORY = suite("options", "run", "cli")
 PROGRESS = tests("progress", "run", "cli", "sweeps", "cpu_engine", "triton_engine")
 MEANFIELD = tests("meanfield", "sweeps", "figures")
-STATS = tests("stats", "study_compare", "run", "study_plan", "sweeps", "cli", "rng", "policy", "torch_engine",
-              "figures", "study_threshold", "reference")  # fmt: skip
+STATS = tests("stats", "study_paired", "run", "study_plan", "sweeps", "cli", "rng", "policy", "torch_engine",
+              "figures", "study_search", "reference")  # fmt: skip
 REFERENCE = tests(SEED_PROGRAM, "rules", "policy", "optimizers", "reference")
 REGISTRY = suite("cpu_engine", "run", "engines", "triton_engine", "rules")
 TORCH = suite("torch_engine", "engines", "seed_path", "problem", "cpu_engine", "invariance", "rules")
@@ -67,6 +67,8 @@ PLAN = tests("study_plan", *STUDY)
 STORE = tests("study_store", *STUDY)
 PROBLEMS = tests("study_problems", *STUDY)
 COMPARE = tests("study_compare", "stats")
+SELECTOR = tests("study_selector", "study_paired", "cli")
+PAIRED_STATS = tests("stats", "study_paired")
 FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps",
                "study_metrics")  # fmt: skip
 THRESHOLD = tests("study_threshold")
@@ -88,6 +90,7 @@ S_INIT, S_AX, S_SE, S_PL = S + "__init__.py", S + "axes.py", S + "setting.py", S
 S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "executors.py"
 S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
 S_CM, S_TH = S + "compare.py", S + "threshold.py"
+S_SEL = S + "selector.py"
 S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
 S_BL, S_CA, S_CL = S + "blocks.py", S + "calls.py", S + "columns.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
@@ -334,10 +337,8 @@ MUTANTS = [
     Mutant("stats-z-se", ST, "(1 / n_a + 1 / n_b)", "(1 / n_a - 1 / n_b)", "pooled z test's variance sign flip", STATS),
     Mutant("stats-z-one-sided", ST, "return z, math.erfc(abs(z) / math.sqrt(2))",
            "return z, math.erfc(abs(z) / math.sqrt(2)) / 2", "a one-sided p-value for the two-sided z test", STATS),
-    Mutant("stats-chi-even", ST, "for i in range(1, df // 2):", "for i in range(1, df // 2 + 1):",
-           "one term too many in the even-df chi-square tail", STATS),
-    Mutant("stats-chi-odd", ST, "term *= x / (2 * i + 1)", "term *= x / (2 * i - 1)",
-           "wrong odd factorial in the odd-df chi-square tail", STATS),
+    Mutant("stats-chi-df", ST, "float(stats.chi2.sf(x, df))", "float(stats.chi2.sf(x, df + 1))",
+           "the chi-square tail with one degree of freedom too many", STATS),
     Mutant("stats-homogeneity-df", ST, "df = (len(rows) - 1) * (len(cols) - 1)", "df = len(rows) * (len(cols) - 1)",
            "degrees of freedom off by one row", STATS),
     Mutant("stats-mcnemar-two-sided", ST, "return min(1.0, 2.0 * binomial_cdf_half(min(b, c), n))",
@@ -345,6 +346,47 @@ MUTANTS = [
     Mutant("stats-holm-monotone", ST, "running = max(running, min(1.0, (m - rank) * p_values[i]))",
            "running = min(1.0, (m - rank) * p_values[i])",
            "Holm's adjusted p-values not made monotone (a larger raw p can get a smaller adjusted one)", STATS),
+    Mutant("stats-am-adjust", ST, "b, c = b + 0.5, c + 0.5", "b, c = b + 1.0, c + 1.0",
+           "Agresti-Min's interval with 1 added to the discordant cells instead of 0.5", PAIRED_STATS),
+    Mutant("stats-am-n", ST, "n = a + b + c + d + 2.0", "n = a + b + c + d + 1.0",
+           "Agresti-Min's interval over n + 1 instead of n + 2 pairs", PAIRED_STATS),
+    Mutant("stats-wilson-centre", ST, "(p + z * z / (2 * n))", "(p + z * z / n)",
+           "the Wilson interval's centre pulled twice as far towards 1/2", PAIRED_STATS),
+    Mutant("stats-mean-bessel", ST, "variance = max(0.0, total_squares / n - mean * mean) * n / (n - 1)",
+           "variance = max(0.0, total_squares / n - mean * mean)",
+           "the interval of a mean from the variance over n instead of n - 1", PAIRED_STATS),
+    Mutant("stats-mcnemar-larger", ST, "2.0 * binomial_cdf_half(min(b, c), n)", "2.0 * binomial_cdf_half(b, n)",
+           "McNemar's tail at b whichever of b, c is smaller", PAIRED_STATS),
+    Mutant("stats-holm-bonferroni", ST, "min(1.0, (m - rank) * p_values[i])", "min(1.0, m * p_values[i])",
+           "Bonferroni's factor m for every p-value instead of Holm's m - rank", PAIRED_STATS),
+    Mutant("stats-t-df", ST, "stats.t.ppf(0.5 + confidence / 2, n - 1)", "stats.t.ppf(0.5 + confidence / 2, n)",
+           "the t interval with n degrees of freedom instead of n - 1", PAIRED_STATS),
+    Mutant("stats-t-normal", ST, "float(stats.t.ppf(0.5 + confidence / 2, n - 1))",
+           "NormalDist().inv_cdf(0.5 + confidence / 2)", "the paired interval with a normal quantile, not t's",
+           PAIRED_STATS),
+    Mutant("stats-t-ddof", ST, "np.std(d, ddof=1)", "np.std(d)",
+           "the paired differences' sd over n instead of n - 1", PAIRED_STATS),
+    Mutant("stats-t-one-sided", ST, "p_t = (mean - half, mean + half), float(2 * stats.t.sf(",
+           "p_t = (mean - half, mean + half), float(stats.t.sf(", "a one-sided paired t test", PAIRED_STATS),
+    Mutant("stats-t-no-spread", ST, "ci, p_t = (mean, mean), 1.0 if mean == 0 else 0.0", "ci, p_t = (mean, mean), 1.0",
+           "equal nonzero differences reported as no evidence (p = 1)", PAIRED_STATS),
+    Mutant("stats-t-rounded-mean", ST, "mean = float(d[0])", "mean = float(np.mean(d))",
+           "equal differences averaged (0.1 three times gives 0.1 + 1.4e-17)", PAIRED_STATS),
+    Mutant("stats-t-one-pair", ST, "if n == 1:\n            ci, p_t = (math.nan, math.nan), math.nan",
+           "if n == 0:\n            ci, p_t = (math.nan, math.nan), math.nan",
+           "one pair given a zero-width interval and a p-value, as if it had no spread", PAIRED_STATS),
+    Mutant("stats-wx-correction", ST, "correction=True", "correction=False",
+           "the signed-rank normal approximation without R's continuity correction", PAIRED_STATS),
+    Mutant("stats-wx-exact-50", ST, "exact = n < 50", "exact = n <= 50",
+           "the exact signed-rank distribution at 50 differences (R: fewer than 50)", PAIRED_STATS),
+    Mutant("stats-wx-zeros", ST, "n < 50 and n == d.size and", "n < 50 and",
+           "an exact signed-rank p-value although zero differences were dropped (R: normal)", PAIRED_STATS),
+    Mutant("stats-wx-ties", ST, " and np.unique(np.abs(nonzero)).size == n", "",
+           "an exact signed-rank p-value despite tied ranks (R: normal)", PAIRED_STATS),
+    Mutant("stats-wx-all-zero", ST, "    if n == 0:\n        return 1.0\n    exact", "    exact",
+           "every difference zero: SciPy's NaN (or an error) instead of p = 1", PAIRED_STATS),
+    Mutant("stats-format-nan", ST, 'return "undefined" if math.isnan(p) else', "return",
+           'an undefined p-value printed as "nan"', PAIRED_STATS),
     # --- reference.py: the seed's program (the oracle) -------------------------------------------------
     Mutant("ref-pull-ge", RF, "if result > self.arms[arm]:", "if result >= self.arms[arm]:",
            "the seed's reward test with >=", REFERENCE,
@@ -722,6 +764,27 @@ MUTANTS = [
     Mutant("cli-num-zero", C_AR, "if num < 1:", "if num < 0:", "a range with num = 0 accepted (an empty axis)", CLI),
     Mutant("cli-repeats", C_AR, "if len(set(rounded)) < len(rounded):", "if False:",
            "an integer range that rounds to repeats is not refused", CLI),
+    Mutant("cli-range-round", C_AR, "            values = _round_range(values, start, stop, log)\n", "",
+           "ranges keep numpy's 0.12499999999999999 (a table's 0.125 names nothing)", SELECTOR),
+    Mutant("cli-range-ends", C_AR, "    rounded[0] = start\n", "",
+           "a range's first end rounded to 12 digits instead of kept as typed", SELECTOR),
+    Mutant("cli-range-zero", C_AR, "rounded = [round(v, places) + 0.0 for v in values]",
+           "rounded = [float(f'{v:.12g}') for v in values]",
+           "a linear range rounded per value: its zero stays 5.6e-17", SELECTOR),
+    Mutant("cli-compare-typed", C_CM, "numbers = [Typed(x) for x in text.split(\",\")]",
+           "numbers = [float(x) for x in text.split(\",\")]",
+           "compare's values lose the digits typed (0.10 taken as 0.1, one digit)", SELECTOR),
+    Mutant("sel-equal-first", S_SEL, "    if equal:\n        return equal\n", "",
+           "0.1 ambiguous beside 0.12: an equal value no longer wins over one that rounds to it", SELECTOR),
+    Mutant("sel-digits", S_SEL, "return digits is not None and float(f\"{value:.{digits}g}\") == number",
+           "return digits is not None and float(f\"{value:.{digits + 1}g}\") == number",
+           "a value typed as a table shows it (0.03162) no longer names its grid point", SELECTOR),
+    Mutant("sel-ambiguous", S_SEL, "if len(near) > 1:", "if len(near) > 2:",
+           "two values at the digits typed: the first silently taken", SELECTOR),
+    Mutant("sel-sorted-as-text", S_SEL, "ordered = sorted(values, key=_order)", "ordered = sorted(values, key=str)",
+           "a study's values listed as text (0.1, 0.03, 1)", SELECTOR),
+    Mutant("sel-listed-digits", S_SEL, "for digits in range(SHOWN_DIGITS, 18):", "for digits in (SHOWN_DIGITS,):",
+           "values listed with 6 digits although two then read alike", SELECTOR),
     Mutant("cli-no-record", C_RUN, "record_episodes=args.record_episodes,", "record_episodes=True,",
            "--no-record-episodes ignored", CLI),
     Mutant("cli-chunk-size", C_RUN, "chunk_size=args.chunk_size,", "chunk_size=None,",

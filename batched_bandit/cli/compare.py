@@ -38,10 +38,14 @@ def selector(words: list[str], option: str) -> dict:
 
 
 def value(text: str):
+    """A selector's value: a bool, a number or a vector of numbers keeping the digits typed (0.03162 names
+    the 0.0316227766... a table shows so), or a word."""
+    from ..study.selector import Typed
+
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     try:
-        numbers = [float(x) for x in text.split(",")]
+        numbers = [Typed(x) for x in text.split(",")]
     except ValueError:
         return text  # a choice (optimizer=adam) or a random problem (normal:10:4:1)
     return numbers[0] if len(numbers) == 1 else tuple(numbers)

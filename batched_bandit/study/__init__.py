@@ -5,8 +5,9 @@ in problems.py); the plan of idempotent tasks (plan.py); executors that run them
 task.py: in-process or Dask); the transactional store (store.py: opened by connection.py,
 checked by integrity.py, repaired by repair.py; one writer, lock.py; files written safely,
 files.py); the reduction to tables and the read API (tables.py). ``sweep`` (sweep.py) joins
-them; ``compare`` (paired.py: paired McNemar tests on the verdicts) and ``threshold``
-(search.py: an adaptive search along one axis) answer questions with them.
+them; ``compare`` (paired.py: paired McNemar tests on the verdicts, the settings named as typed
+in selector.py) and ``threshold`` (search.py: an adaptive search along one axis) answer
+questions with them.
 """
 
 from ..random_arms import RandomArms, gap_arms, normal_arms, uniform_arms

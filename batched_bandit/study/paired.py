@@ -9,14 +9,13 @@ Several pairs at once get Holm's correction for the family-wise error.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..random_arms import RandomArms
-from ..stats import format_p, holm, mcnemar_exact, paired_difference_interval, two_proportion_z
+from ..stats import holm, mcnemar_exact, p_phrase, paired_difference_interval, two_proportion_z
+from .selector import describe, find_setting
 from .tables import Study
 
 
@@ -63,8 +62,9 @@ class Comparison:
             f"  {self.n:,} paired bandits{self.pairing()}: success A {self.rate_a:.4f}, B {self.rate_b:.4f}; "
             f"A only {self.only_a:,}, B only {self.only_b:,}, both {self.both:,}, neither {self.neither:,}",
             f"  difference A - B {self.difference:+.4f} (95% CI {low:+.4f} .. {high:+.4f}); McNemar exact "
-            f"p {_p(self.p_value)}" + (f", Holm-adjusted p {_p(self.p_holm)}" if self.p_holm != self.p_value else "")
-            + f" (an unpaired z test would give p {_p(self.p_unpaired)})",
+            f"p {p_phrase(self.p_value)}"
+            + (f", Holm-adjusted p {p_phrase(self.p_holm)}" if self.p_holm != self.p_value else "")
+            + f" (an unpaired z test would give p {p_phrase(self.p_unpaired)})",
         ])  # fmt: skip
 
 
@@ -108,50 +108,3 @@ def _paired(study: Study, i: int, j: int) -> dict:
         p_value=mcnemar_exact(only_a, only_b), p_unpaired=two_proportion_z(both + only_a, n, both + only_b, n)[1],
         n_a=sum(map(len, blocks_a.values())), n_b=sum(map(len, blocks_b.values())),
     )  # fmt: skip
-
-
-def find_setting(study: Study, selector: dict, name: str = "setting") -> int:
-    """The index of the one setting whose axes match ``selector`` (numbers to 1e-6 relative, so a
-    value typed with 7 significant digits finds its grid point)."""
-    if not isinstance(selector, dict) or not selector:
-        raise TypeError(f"{name} must be a dict axis -> value naming one setting, got {selector!r}")
-    axes = {k for s in study.settings for k in s}
-    unknown = set(selector) - axes
-    if unknown:
-        raise ValueError(f"{name}: the study has no axis {sorted(unknown)[0]!r}; its axes: {', '.join(sorted(axes))}")
-    matches = [i for i, s in enumerate(study.settings) if all(_same(s.get(k), v) for k, v in selector.items())]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        values = {k: sorted({describe_value(s.get(k)) for s in study.settings}) for k in selector}
-        raise ValueError(f"{name}: no setting has {describe(selector)}; values in the study: {values}")
-    varying = sorted({k for k in axes if len({describe_value(study.settings[i].get(k)) for i in matches}) > 1})
-    raise ValueError(f"{name}: {len(matches)} settings have {describe(selector)}; also give {', '.join(varying)}")
-
-
-def _same(value, wanted) -> bool:
-    if isinstance(value, RandomArms) or isinstance(wanted, RandomArms):
-        return str(value) == str(wanted)
-    if isinstance(value, tuple):
-        return isinstance(wanted, (tuple, list)) and len(value) == len(wanted) and all(map(_same, value, wanted))
-    if isinstance(value, bool) or isinstance(wanted, (bool, str)) or value is None:
-        return value == wanted
-    try:
-        return math.isclose(float(value), float(wanted), rel_tol=1e-6, abs_tol=0.0)
-    except (TypeError, ValueError):
-        return False
-
-
-def _p(p: float) -> str:
-    text = format_p(p)
-    return text if text.startswith("<") else f"= {text}"
-
-
-def describe_value(value) -> str:
-    if isinstance(value, tuple):
-        return ",".join(f"{v:g}" for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def describe(setting: dict) -> str:
-    return ", ".join(f"{k}={describe_value(v)}" for k, v in setting.items())
