@@ -144,6 +144,14 @@ class RunResult:
             "versions": versions(),
         }
 
+    def to_pandas(self):
+        """A pandas DataFrame, one row per bandit: its id, every metric, its temperature and lr, the
+        rule's other options and its problem as arm_0 .. arm_{K-1} (frames.run_frame). Needs pandas:
+        ``pip install 'batched_bandit[pandas]'``."""
+        from .frames import run_frame
+
+        return run_frame(self)
+
     def summary(self) -> str:
         """A short report; for a single bandit, also the seed's own printout."""
         s = self.scalars()

@@ -232,6 +232,15 @@ class Study:
         dtype = bool if metric(name).kind == "proportion" else np.float64
         return np.concatenate(blocks) if blocks else np.zeros(0, dtype=dtype)
 
+    def to_pandas(self, kind: str = "results"):
+        """A pandas DataFrame: ``"results"`` (results.csv, one row per setting), ``"curves"``
+        (curves.csv, one row per setting and point) or ``"bandits"`` (one row per bandit per
+        setting: every metric, the setting's axes, the problem), numbers as numbers (frames.py).
+        Needs pandas: ``pip install 'batched_bandit[pandas]'``."""
+        from .frames import study_frame
+
+        return study_frame(self, kind)
+
     def close(self) -> None:
         self.store.close()
 
