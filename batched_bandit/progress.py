@@ -1,6 +1,7 @@
-"""Progress of long runs, drawn by tqdm: a live bar on a terminal, plain lines elsewhere.
+"""Progress of long runs, drawn by tqdm: a live bar on a terminal or in a notebook, plain lines elsewhere.
 
-On a terminal, tqdm's bar (bandit-steps done, rate, ETA) redraws in place. When the stream is
+On a terminal, tqdm's bar (bandit-steps done, rate, ETA) redraws in place; in a Jupyter notebook
+(tqdm.auto) it is a widget, or without ipywidgets the same text bar. When the stream is
 not a terminal (a log file, a batch job), the same text is written as a plain line one second in
 and then every ``every`` seconds, and once at the end. ``initial`` counts work done by an earlier,
 interrupted call, so count, percentage and ETA agree after a resume.
@@ -10,8 +11,16 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
-from tqdm import tqdm
+from tqdm import TqdmWarning, tqdm
+
+with warnings.catch_warnings():  # without ipywidgets, tqdm.auto warns once and falls back to the text bar
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm as auto_tqdm
+
+# in a notebook kernel with ipywidgets, tqdm.auto is the widget bar (it draws to the cell, not a stream)
+NOTEBOOK = "tqdm.notebook" in sys.modules and issubclass(auto_tqdm, sys.modules["tqdm.notebook"].tqdm)
 
 UNIT = " bandit-steps"  # tqdm writes "{rate}{unit}/s": "1.5M bandit-steps/s"
 
@@ -25,9 +34,9 @@ class Bar:
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.start = time.monotonic()
         self.initial, self.every, self.next_line = initial, every, self.start + 1.0
-        self.bar = None
-        if self.tty:
-            self.bar = tqdm(
+        self.bar: tqdm | None = None
+        if self.tty or (NOTEBOOK and stream is None):
+            self.bar = auto_tqdm(
                 total=total, initial=initial, desc=desc, unit=UNIT, unit_scale=True, file=self.stream,
                 dynamic_ncols=True, mininterval=0.1, smoothing=0.1,
             )  # fmt: skip

@@ -152,6 +152,18 @@ class RunResult:
 
         return run_frame(self)
 
+    def __repr__(self) -> str:
+        """Two lines: the run and its headline numbers (never whole tensors; display.run_repr)."""
+        from .display import run_repr
+
+        return run_repr(self)
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table, for notebooks (display.run_html)."""
+        from .display import run_html
+
+        return run_html(self)
+
     def summary(self) -> str:
         """A short report; for a single bandit, also the seed's own printout."""
         s = self.scalars()

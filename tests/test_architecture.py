@@ -14,7 +14,10 @@ from batched_bandit.state import Hyper, Rule
 PACKAGE = Path(__file__).resolve().parents[1] / "batched_bandit"
 # core <- engines <- run <- study <- figures <- cli: a module imports its own layer or those below
 LAYERS = {"core": 0, "engines": 1, "run": 2, "study": 3, "figures": 4, "cli": 5}
-RUN_LAYER = {"run", "result", "frames"}
+RUN_LAYER = {"run", "result", "frames", "display"}
+# the one import up a layer: a study's notebook display (_repr_html_) has the figures layer draw its
+# figure, imported inside the call (importing the study layer still loads nothing above it)
+UPWARD = {("study.display", "figures"), ("study.display", "figures.inline")}
 
 
 def layer(module: str) -> int:
@@ -50,7 +53,10 @@ def test_layers_point_down():
     upward = [
         f"{source} imports {target}"
         for source, target, _ in imports()
-        if source != "__init__" and target != "__init__" and layer(target) > layer(source)
+        if source != "__init__"
+        and target != "__init__"
+        and layer(target) > layer(source)
+        and (source, target) not in UPWARD
     ]
     assert not upward, upward
 

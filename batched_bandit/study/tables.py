@@ -241,6 +241,18 @@ class Study:
 
         return study_frame(self, kind)
 
+    def __repr__(self) -> str:
+        """One line: the folder and the settings done (display.study_repr)."""
+        from .display import study_repr
+
+        return study_repr(self)
+
+    def _repr_html_(self) -> str:
+        """The results as an HTML table and the success figure inline, for notebooks (display.study_html)."""
+        from .display import study_html
+
+        return study_html(self)
+
     def close(self) -> None:
         self.store.close()
 
