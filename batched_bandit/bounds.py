@@ -34,13 +34,13 @@ def check_run_bound(rule, hyper, temperature, init_weights, advantage, n_steps: 
     name = dtype_name(dtype)
     if rule.optimizer == "sgd" and rule.weight_decay:
         damped = torch.where(hyper.momentum > 0, 1 - hyper.dampening, 1.0) if rule.momentum else 1.0
-        limit = sgd_decay_limit(rule, hyper)
-        unstable = ~(hyper.lr * damped * hyper.weight_decay < limit)
+        decay_limit = sgd_decay_limit(rule, hyper)
+        unstable = ~(hyper.lr * damped * hyper.weight_decay < decay_limit)
         if bool(unstable.any()):
             i = int(unstable.nonzero()[0])
             raise ValueError(
                 f"weight_decay {hyper.weight_decay[i].item():.3g} with lr {hyper.lr[i].item():.3g}: SGD diverges "
-                f"when lr * weight_decay >= {float(limit[i]):.3g} (this momentum); weight_decay must be smaller"
+                f"when lr * weight_decay >= {float(decay_limit[i]):.3g} (this momentum); weight_decay must be smaller"
             )
     a, b = step_bound(rule, hyper, advantage)
     w0 = rowwise(lambda w: w.abs().amax(dim=1), init_weights, n_bandits=init_weights.shape[0])

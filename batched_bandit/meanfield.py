@@ -77,7 +77,7 @@ def mean_field_p_best(
         out = loop(recurrence, n_episodes, steps_per_episode)
         if out is not None:
             return out
-    buffer = None
+    buffer = np.zeros_like(w)  # the momentum buffer: set at the first step
     rows = np.arange(n_settings)
     out = np.empty((n_settings, n_episodes))
     t = 0

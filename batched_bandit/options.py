@@ -10,6 +10,7 @@ rewards) is refused, not silently ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -82,7 +83,7 @@ def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:
     init_weights = _initial_weights(options.get("init_weights", OPTIONS["init_weights"].default), params, n)
     rows = lambda fn, *tensors: checks.rowwise(fn, *tensors, n_bandits=n)  # noqa: E731
     temperature = values["temperature"]
-    hyper = {}
+    hyper: dict[str, torch.Tensor] = {}
     for name, option in OPTIONS.items():
         if option.kind == "pair":
             hyper.update(zip(option.rows, values[name]))
@@ -90,12 +91,13 @@ def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:
             hyper["inv_temperature"] = rows(lambda t: 1.0 / t, temperature)
         elif option.rows:
             hyper[name] = values[name] if name in values else torch.zeros(n, dtype=torch.float64).expand(n)
-    rule = Rule(**{
+    choices: dict[str, Any] = {
         field: ("binary" if model in BINARY else "gaussian") if field == "rewards"
         else why_not(field, chosen, model) is None and bool((checks.compact(values[field]) > 0).any())
         if OPTIONS[field].specialise else values[field]
         for field in Rule.__dataclass_fields__
-    })  # fmt: skip
+    }  # fmt: skip
+    rule = Rule(**choices)
     batch = Batch(
         rule=rule,
         hyper=Hyper(**hyper),

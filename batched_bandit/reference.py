@@ -150,7 +150,7 @@ def run_reference(
         for _ in range(steps_per_episode):
             probs = policy()
             if draw is None:
-                arm = torch.multinomial(probs, num_samples=1, generator=generator).item()
+                arm = int(torch.multinomial(probs, num_samples=1, generator=generator).item())
                 reward = env.pull(arm)
             else:
                 arm, reward = draw(steps, probs.detach())

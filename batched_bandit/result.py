@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -234,7 +235,7 @@ def describe_options(setup) -> dict:
     """The options of the rule and the problem that apply to this run (schema.py), JSON-ready:
     per-bandit numbers as one number or a range; the arms, temperature and lr are given apart."""
     chosen = {k: v for k, v in setup.values.items() if OPTIONS[k].kind in ("choice", "bool")}
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in setup.values.items():
         if name in SHOWN_APART or why_not(name, chosen, setup.model) is not None:
             continue

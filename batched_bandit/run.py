@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -72,7 +73,7 @@ def run_batch(
     progress = check_progress(progress)
     torch_device = resolve_device(device)
     n_arms = problem_size(n_bandits, options)
-    sizes = dict(n_episodes=n_episodes, record_episodes=record_episodes, n_points=n_points, dtype=dtype)
+    sizes: dict[str, Any] = dict(n_episodes=n_episodes, record_episodes=record_episodes, n_points=n_points, dtype=dtype)
     check_memory(n_bandits, n_arms, chunk=chunk_size or 1, device=torch_device, **sizes)
     bandit_ids = torch.arange(n_bandits)
     options, drawn_from = draw_problems(options, seed, bandit_ids)

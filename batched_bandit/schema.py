@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 # the reward models and the keyword that gives each one's per-arm parameters
 MODELS = {"threshold": "arms", "bernoulli": "win_prob", "gaussian": "means"}
@@ -43,7 +44,7 @@ class Option:
 
     name: str
     kind: str
-    default: object
+    default: Any  # a number, a pair, a string, a bool or None
     help: str
     short: str
     label: str

@@ -10,11 +10,47 @@ there once, and appears here, in every engine's parameters and on the command li
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from . import schema
+
+if TYPE_CHECKING:  # what type checkers see of the two classes made below from schema.py (test_architecture
+    # checks the fields and defaults agree)
+
+    @dataclass(frozen=True)
+    class Rule:
+        optimizer: str = "sgd"
+        nesterov: bool = False
+        centered: bool = False
+        baseline: str = "none"
+        momentum: bool = False
+        weight_decay: bool = False
+        rewards: str = "binary"
+
+        @property
+        def is_seed(self) -> bool: ...
+
+    @dataclass(frozen=True)
+    class Hyper:
+        win: torch.Tensor
+        loss: torch.Tensor
+        reward_sd: torch.Tensor
+        baseline_decay: torch.Tensor
+        momentum: torch.Tensor
+        dampening: torch.Tensor
+        weight_decay: torch.Tensor
+        beta1: torch.Tensor
+        beta2: torch.Tensor
+        eps: torch.Tensor
+        alpha: torch.Tensor
+        lr: torch.Tensor
+        inv_temperature: torch.Tensor
+
+        def map(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Hyper: ...
 
 
 def _rule_default(name: str):
@@ -33,7 +69,7 @@ def _describe_fields(names, what) -> str:
     return "\n".join(f"    {name}: {what(name)}" for name in names)
 
 
-Rule = dataclasses.make_dataclass(
+Rule = dataclasses.make_dataclass(  # type: ignore[misc, assignment]  # declared above for type checkers
     "Rule",
     [(name, object, dataclasses.field(default=_rule_default(name))) for name in schema.RULE_FIELDS],
     frozen=True,
@@ -70,7 +106,7 @@ def _hyper_map(self, fn):
     return _map(self, fn)
 
 
-Hyper = dataclasses.make_dataclass(
+Hyper = dataclasses.make_dataclass(  # type: ignore[misc, assignment]
     "Hyper",
     [(row, torch.Tensor) for row in schema.ROWS],
     frozen=True,

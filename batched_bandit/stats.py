@@ -14,7 +14,7 @@ from statistics import NormalDist
 import numpy as np
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (Wilson 1927); ``(0, 1)`` when n = 0."""
     if n == 0:
         return 0.0, 1.0
@@ -93,9 +93,9 @@ def paired_difference_interval(a: int, b: int, c: int, d: int, confidence: float
     interval (0.5 added to each cell), good coverage without degenerating when b = c = 0.
     a: both succeed, b: only A, c: only B, d: neither."""
     n = a + b + c + d + 2.0
-    b, c = b + 0.5, c + 0.5
-    diff = (b - c) / n
-    half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(max(0.0, (b + c) - (b - c) ** 2 / n)) / n
+    b_, c_ = b + 0.5, c + 0.5
+    diff = (b_ - c_) / n
+    half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(max(0.0, (b_ + c_) - (b_ - c_) ** 2 / n)) / n
     return max(-1.0, diff - half), min(1.0, diff + half)
 
 

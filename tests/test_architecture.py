@@ -93,6 +93,22 @@ def test_hyper_and_rule_are_the_schema_rows_and_choices():
     assert all(schema.OPTIONS[name].rows for name in per_bandit)  # every per-bandit number reaches the engines
 
 
+def test_the_type_checkers_rule_and_hyper_are_the_runtime_ones():
+    """state.py declares Rule and Hyper for type checkers (under TYPE_CHECKING): the same fields, in
+    order, with the same defaults, as the classes made from schema.py."""
+    import dataclasses
+
+    tree = ast.parse((PACKAGE / "state.py").read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    declared = {c.name: c for c in block.body if isinstance(c, ast.ClassDef)}
+    for cls in (Rule, Hyper):
+        fields = [n for n in declared[cls.__name__].body if isinstance(n, ast.AnnAssign)]
+        assert [f.target.id for f in fields] == [f.name for f in dataclasses.fields(cls)], cls.__name__
+        for f, runtime in zip(fields, dataclasses.fields(cls)):
+            default = dataclasses.MISSING if f.value is None else ast.literal_eval(f.value)
+            assert default == runtime.default, (cls.__name__, runtime.name)
+
+
 def test_every_option_has_its_words_and_a_sane_default():
     for option in schema.OPTIONS.values():
         assert option.help and option.short and option.label, option.name

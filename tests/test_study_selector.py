@@ -105,3 +105,12 @@ def test_a_value_typed_with_seven_digits_finds_its_grid_point():
         assert typed != t and find_setting(study, {"temperature": typed}) == i
     with pytest.raises(ValueError, match="no setting has temperature="):
         find_setting(study, {"temperature": float(values[3]) * (1 + 1e-5)})
+
+
+def test_a_value_that_is_not_finite_matches_exactly_or_not_at_all():
+    """An infinite value in the study has no digits to round to: another value typed is not it (no
+    TypeError), and inf typed is it."""
+    study = grid(weight_decay=[0.5, float("inf")])
+    assert find_setting(study, {"weight_decay": value("inf")}) == 1
+    with pytest.raises(ValueError, match="no setting has weight_decay=3"):
+        find_setting(study, {"weight_decay": value("3")})

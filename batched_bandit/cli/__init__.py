@@ -65,15 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_code(done: SystemExit) -> int:
+    """argparse's exit status as main's: 0 for --help, 2 for a usage error."""
+    return done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
         args = parser.parse_args(join_negative_values(argv, parser))
     except SystemExit as done:  # --help, or a usage error already printed as one line
-        return done.code
+        return exit_code(done)
     command = COMMANDS[args.command]
-    subparser = parser._subparsers._group_actions[0].choices[args.command]
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    subparser = commands.choices[args.command]
     prefix = f"batched-bandit {args.command}"
     with warnings.catch_warnings(), sigterm_as_interrupt():  # warnings as one line each, without the source line
         warnings.simplefilter("default")
@@ -81,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return command.run(args, subparser, argv)
         except SystemExit as done:  # subparser.error(): a usage error, already printed as one line
-            return done.code
+            return exit_code(done)
         except (ValueError, TypeError) as err:  # bad input, refused before any work
             print(f"{prefix}: error: {err}", file=sys.stderr)
             return 2

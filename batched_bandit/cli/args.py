@@ -24,7 +24,7 @@ class Once(argparse.Action):
     """Store a value; the same option given twice is an error (not a silent last-one-wins)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        seen = getattr(namespace, "_given", set())
+        seen: set[str] = getattr(namespace, "_given", set())
         if self.dest in seen:
             parser.error(f"{option_string} given twice; give it once")
         namespace._given = seen | {self.dest}

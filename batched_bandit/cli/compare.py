@@ -24,7 +24,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def selector(words: list[str], option: str) -> dict:
     """["temperature=0.1", "arms=0,0.5", "optimizer=adam"] -> {"temperature": 0.1, "arms": (0.0, 0.5), ...}."""
-    out, given = {}, {}
+    out: dict[str, object] = {}
+    given: dict[str, str] = {}
     for word in words:
         key, sep, text = word.partition("=")
         if not sep or not key:

@@ -82,14 +82,15 @@ def resolve_backend(
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     if backend == "auto":
-        reasons = {}
+        reasons: dict[str, str] = {}
         for name in PREFERENCE[device.type]:
-            reasons[name] = unavailable_reason(name, device, dtype, n_arms, rule, trace)
-            if reasons[name] is None:
+            reason = unavailable_reason(name, device, dtype, n_arms, rule, trace)
+            if reason is None:
                 fused = PREFERENCE[device.type][0]
                 if name != fused and dtype in BACKENDS[fused][2]:
                     _warn_once(f"using the portable torch engine, 10-100x slower: {reasons[fused]}")
                 return name
+            reasons[name] = reason
         raise ValueError(f"no backend can run on {device.type} with {dtype}: {'; '.join(reasons.values())}")
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f'backend must be "auto" or one of {sorted(BACKENDS)}, got {backend!r}')

@@ -215,6 +215,7 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
                     fresh_damage = fresh_damage or f"{folder}: the kernel just built is missing"
                     before = f" (and the cached one before it: {damage})" if damage else ""
                     raise RuntimeError(f"{fresh_damage}: the kernel just built is not used{before}")
+            assert library is not None  # loaded with its kernel
             _paths[rule] = library
             return _declare(kernel)
         raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))

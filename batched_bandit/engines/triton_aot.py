@@ -70,6 +70,8 @@ def resource_usage(cubin: bytes) -> dict[str, int]:
         f.flush()
         text = subprocess.check_output([knobs.nvidia.cuobjdump.path, "-res-usage", f.name], text=True)
     usage = re.search(r"REG:(\d+) STACK:(\d+) SHARED:(\d+) LOCAL:(\d+)", text)
+    if usage is None:
+        raise RuntimeError(f"cuobjdump -res-usage printed no resource usage: {text.strip()[:200]!r}")
     return dict(zip(("regs", "stack", "shared", "local"), map(int, usage.groups())))
 
 

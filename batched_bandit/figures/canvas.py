@@ -14,11 +14,19 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..study.files import write_with
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 DPI = 100
 MAX_PX = 2400  # on a side: a figure stays readable on a screen and small on disk
@@ -33,7 +41,8 @@ GAP = 0.25  # between panels that share their tick labels
 STACK_GAP = 0.08  # between the axes of a stack
 TITLE_CHARS_PER_INCH = 14  # 10 pt DejaVu Sans: ~15 measured
 LABEL_CHARS_PER_INCH = 15  # 9 pt
-RC = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8, "xtick.labelsize": 8,
+RC: dict[RcKeyType, Any] = {
+      "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8, "xtick.labelsize": 8,
       "ytick.labelsize": 8, "figure.titlesize": 10, "axes.grid": True, "grid.alpha": 0.3,
       "hatch.linewidth": 0.5, "path.simplify": True,
       "axes.titley": 1.0}  # fmt: skip  # a fixed title position: placing it measures every tick label
@@ -56,13 +65,14 @@ class Sheet:
         self.n, self.panel, self.stack = n, panel, stack
         self.rows, self.cols = shape or wrap(n)
         self.fig = Figure(dpi=DPI)
-        FigureCanvasAgg(self.fig)
+        self.canvas = FigureCanvasAgg(self.fig)
         heights = [0.0] * (self.rows * (2 * stack) - 1)  # axes rows with gaps between them; set in finish
         self.grid = self.fig.add_gridspec(len(heights), 2 * self.cols - 1, hspace=0, wspace=0)
-        self.cells, first = [], [None] * stack  # the first panel's axes: each stack row shares its y
+        self.cells: list[list[Axes]] = []
+        first: list[Axes | None] = [None] * stack  # the first panel's axes: each stack row shares its y
         for i in range(n):
             r, c = divmod(i, self.cols)
-            cell = []
+            cell: list[Axes] = []
             for s in range(stack):
                 share = {"sharey": first[s], "sharex": (cell[0] if cell else first[0] if sharex else None)}
                 ax = self.fig.add_subplot(self.grid[r * 2 * stack + 2 * s, 2 * c], **share)
@@ -142,7 +152,7 @@ class Sheet:
             return 0.0
         self._legend = self.fig.legend(handles=legend, title=legend_title, loc="upper left", frameon=False,
                                        alignment="left")  # fmt: skip
-        box = self._legend.get_window_extent(self.fig.canvas.get_renderer())
+        box = self._legend.get_window_extent(self.canvas.get_renderer())
         self._legend_height = box.height / DPI
         return box.width / DPI
 

@@ -10,6 +10,7 @@ is close to the mean P(best), drawn here.
 
 from __future__ import annotations
 
+from matplotlib.artist import Artist
 from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -45,7 +46,7 @@ def choose(table: Table) -> tuple[dict, dict, dict, list[str]]:
     panel_axes, line_axes = [a for a in swept if a in PANEL_AXES], [a for a in swept if a not in PANEL_AXES]
     if not line_axes and panel_axes:
         line_axes.append(panel_axes.pop(0))
-    notes = []
+    notes: list[str] = []
     panels, held = fit(table, panel_axes, MAX_PANELS, notes)
     lines, held_lines = fit(table, line_axes, MAX_LINES, notes)
     return panels, lines, {**held, **held_lines}, notes
@@ -146,7 +147,7 @@ def _combos(table: Table, rows: list[dict], names: list[str]) -> list[tuple]:
 
 
 def _handles(names: list[str], palette: list, mean_field: bool) -> list:
-    handles = [Line2D([], [], color=c, lw=1.4, label=name or "the study's one setting")
+    handles: list[Artist] = [Line2D([], [], color=c, lw=1.4, label=name or "the study's one setting")
                for c, name in zip(palette, names)]  # fmt: skip
     handles.append(Patch(color="grey", alpha=0.3, label="95% interval (Wilson; normal for the mean)"))
     if mean_field:

@@ -42,6 +42,7 @@ def draw(table: Table, layout: Layout, name: str = "success"):
     """The heat map of metric ``name``: a Figure."""
     m = metric(name)
     x, y = layout.x, layout.lines
+    assert y is not None  # choose_axes: a heat map has its two axes
     xs, ys = _cells(x), _cells(y)
     groups = layout.group(table.rows)
     panel = (max(PANEL[0], min(len(xs[0]) * CELL_INCHES, MAX_PX / DPI / 3)), PANEL[1])

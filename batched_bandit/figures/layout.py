@@ -86,7 +86,7 @@ class Layout:
 
     def group(self, rows: list[dict]) -> dict[tuple, dict]:
         """panel -> {line value -> its rows sorted along x}, for the rows kept."""
-        out = {panel: {} for panel in self.panels()}
+        out: dict[tuple, dict] = {panel: {} for panel in self.panels()}
         for row in rows:
             if self.keep(row):
                 panel = tuple(value(row, a.name) for a in self.facets)
@@ -116,7 +116,7 @@ def choose(table: Table, x: str | None = None, lines: str | None = None, facets:
             return (a not in collapse, n > max_lines, -n if n <= max_lines else n, PREFERENCE.index(a))
 
         lines = min(left, key=rank)
-    notes = []
+    notes: list[str] = []
     line_values = _thin(table, lines, max_lines, notes) if lines else ()
     rest = [a for a in rest if a not in (lines, facets)]
     order = [facets] if facets else []
@@ -138,7 +138,9 @@ def fit(table: Table, names: list[str], cap: int, notes: list[str], most: int | 
     """Values to show of each axis (in order) so that their product stays <= ``cap``: the first
     axes whole, the next thinned, the others (and those past ``most``) held at one value.
     Returns ({axis: values shown}, {axis: held value}); ``notes`` gets a line for each cut."""
-    shown, held, room = {}, {}, cap
+    shown: dict[str, tuple] = {}
+    held: dict[str, object] = {}
+    room = cap
     for name in names:
         n = len(table.present(name))
         if room >= 2 and (most is None or len(shown) < most):

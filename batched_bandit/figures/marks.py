@@ -5,6 +5,8 @@ points with error bars over categories; colours; a probability axis; category ti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from matplotlib import colormaps
 from matplotlib.collections import PolyCollection
 from matplotlib.ticker import LogLocator, NullLocator
@@ -21,7 +23,7 @@ class Bands:
     def __init__(self):
         self.polygons, self.colours = [], []
 
-    def add(self, xs: list, low: list, high: list, colour) -> None:
+    def add(self, xs: Sequence, low: Sequence, high: Sequence, colour) -> None:
         self.polygons.append([*zip(xs, low), *zip(reversed(xs), reversed(high))])
         self.colours.append(colour)
 

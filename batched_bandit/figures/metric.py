@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import textwrap
 
+from matplotlib.artist import Artist
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -40,7 +41,8 @@ def draw(table: Table, layout: Layout, name: str = "success"):
     log_y = log_axis(name, [r[c] for r in table.rows if layout.keep(r) for c in (y, low, high)])
     chance, ticks = set(), TICKS
     for (ax,), panel in zip(sheet.cells, layout.panels()):
-        ks, bands = set(), Bands()
+        ks: set[int] = set()
+        bands = Bands()
         for i, line in enumerate(line_values):
             mine = groups[panel].get(line)
             if not mine:
@@ -74,7 +76,10 @@ def log_axis(name: str, values: list) -> bool:
 
 def facet_shape(layout: Layout) -> tuple[int, int] | None:
     """Two facets: a grid of their values (rows × columns); else wrapped."""
-    return tuple(len(a.values) for a in layout.facets) if len(layout.facets) == 2 else None
+    if len(layout.facets) != 2:
+        return None
+    rows, columns = layout.facets
+    return len(rows.values), len(columns.values)
 
 
 def format_panel(ax, layout: Layout, panel: tuple, drawn: bool, probability: bool = True) -> float:
@@ -92,7 +97,7 @@ def format_panel(ax, layout: Layout, panel: tuple, drawn: bool, probability: boo
 
 def legend_handles(layout: Layout, palette: list, band: str, chance: bool = False) -> list:
     """A handle per line value (the colours), the interval's band, and the chance level."""
-    handles = []
+    handles: list[Artist] = []
     if layout.lines:
         handles += [Line2D([], [], color=c, marker="o", ms=3, label=t) for c, t in zip(palette, layout.lines.labels)]
     if layout.x.numeric:

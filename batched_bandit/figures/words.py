@@ -15,7 +15,7 @@ from .table import Table
 def title_block(table: Table, layout: Layout | None, head: str, left_out: tuple = (), more: str = "") -> list[str]:
     """[what, how many bandits / seed / fixed, what varies along a line, ``more``, "Left out: ..."
     (the layout's notes and ``left_out``)]."""
-    shown = ()
+    shown: tuple[str, ...] = ()
     lines = [head]
     if layout is not None:
         shown = (layout.x.name, *layout.along, *(a.name for a in layout.facets))

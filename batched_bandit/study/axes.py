@@ -224,7 +224,7 @@ def _vectors(name: str, value) -> list:
     else:
         items = [value]
     _check_length(name, items)
-    out = []
+    out: list[RandomArms | tuple[float, ...]] = []
     for item in items:
         if isinstance(item, RandomArms):
             item.check_support(name, MODEL_OF[name])  # every draw, not one: refused before any folder exists

@@ -9,6 +9,7 @@ fractions within [0, 1], verdict bits that agree with the success count.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,7 @@ def _sums_problem(sums: np.ndarray, squares: np.ndarray, n: int, low: float, hig
 
 def block_row(setting: int, block: int, key: str, stats: dict) -> tuple:
     """A block's row (BLOCK_COLUMNS) from task.block_statistics, with its CRCs and checksum."""
-    values = {"setting": int(setting), "block": int(block), "task": key, "n": int(stats["n"]),
+    values: dict[str, Any] = {"setting": int(setting), "block": int(block), "task": key, "n": int(stats["n"]),
               "final_successes": int(stats["final_successes"])}  # fmt: skip
     values.update(zip(("locked_best", "locked_wrong", "undecided"), (int(x) for x in stats["locked"])))
     for name, (dtype, _) in ARRAYS.items():

@@ -121,18 +121,18 @@ def _code(err: Exception) -> int | None:
 def translated(err: Exception, path: Path) -> Exception:
     """SQLite's error as one line: ValueError (damage, a lock) or OSError (space, I/O, permission)."""
     code, integrity = _code(err), isinstance(err, sqlite3.IntegrityError)
-    err = " ".join(str(err).split())[:200]  # SQLite may quote a damaged schema, newlines and all
+    message = " ".join(str(err).split())[:200]  # SQLite may quote a damaged schema, newlines and all
     if code == 13:
-        return OSError(errno.ENOSPC, f"No space left on device (SQLite: {err}); the store keeps what it had: free "
+        return OSError(errno.ENOSPC, f"No space left on device (SQLite: {message}); the store keeps what it had: free "
                                      "some space and run again", str(path))  # fmt: skip
     if code in (8, 10, 14):
         return OSError(errno.EIO if code == 10 else errno.EACCES, f"cannot open or write the study's store (SQLite: "
-                       f"{err})", str(path))  # fmt: skip
+                       f"{message})", str(path))  # fmt: skip
     if integrity:  # a block stored twice: rows that disagree with their tasks
-        return ValueError(f"{str(path)!r} is damaged ({err}); {REPAIR}")
+        return ValueError(f"{str(path)!r} is damaged ({message}); {REPAIR}")
     if code in (5, 6):
-        return ValueError(f"{str(path)!r} is locked by another process ({err}); try again")
-    return ValueError(f"{str(path)!r} is damaged ({err}); {UNREPAIRABLE}")
+        return ValueError(f"{str(path)!r} is locked by another process ({message}); try again")
+    return ValueError(f"{str(path)!r} is damaged ({message}); {UNREPAIRABLE}")
 
 
 class Transaction:

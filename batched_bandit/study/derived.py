@@ -12,6 +12,7 @@ quantities: the columns are left empty.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -82,7 +83,7 @@ def mean_field(settings: list[Setting], only=None, record_every: int | None = No
     out = {}
     for (_, n_points, steps), members in groups.items():
         mine = [settings[i] for i in members]
-        mu = np.stack([expected_rewards(s) for s in mine])
+        mu = np.stack([cast(np.ndarray, expected_rewards(s)) for s in mine])  # fixed problems (has_mean_field)
         best = np.array([int(best_arm(MODELS[s.model_keyword], torch.tensor([s[s.model_keyword]]))[0]) for s in mine])
         init = np.stack([np.broadcast_to(np.asarray(s.get("init_weights", 0.0), dtype=np.float64), mu.shape[1:])
                          for s in mine])  # fmt: skip

@@ -44,7 +44,8 @@ class InProcess:
 
     def batches(self, jobs: list[Job]):
         """Runs of consecutive jobs with one group signature, at most fuse_elements each (>= 1 job)."""
-        batch, size = [], 0
+        batch: list[Job] = []
+        size = 0
         for job in jobs:
             elements = job.elements
             if batch and (_signature(job) != _signature(batch[0]) or size + elements > self.fuse_elements):

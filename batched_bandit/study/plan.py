@@ -50,7 +50,10 @@ class Plan:
     @property
     def cap(self) -> int:
         """The most bandits a setting can get."""
-        return self.n_bandits if self.precision is None else self.max_bandits
+        if self.precision is None:
+            return self.n_bandits
+        assert self.max_bandits is not None  # set with a precision target (sweep)
+        return self.max_bandits
 
     def bandits(self, block: int) -> tuple[int, int]:
         """Bandit ids [lo, hi) of a block (the last one may be short)."""
@@ -96,6 +99,7 @@ class Plan:
 
     def _target(self, setting: int, n_blocks: int, committed) -> int:
         """Blocks the setting needs, judged on its first ``n_blocks`` blocks (all committed)."""
+        assert self.precision is not None  # targets are set with a precision only
         n = sum(committed[setting, b][0] for b in range(n_blocks))
         successes = sum(committed[setting, b][1] for b in range(n_blocks))
         if n >= self.cap or half_width(successes, n) <= self.precision:

@@ -20,6 +20,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..checks import check_count, check_per_bandit
 from ..schema import OPTIONS
@@ -90,8 +91,9 @@ def threshold(
         if value not in points:
             if len(points) >= max_points:
                 raise ValueError(f"max_points = {max_points} evaluated without bracketing the target to rtol {rtol:g}")
+            searched: dict[str, Any] = {axis: value}
             result = sweep(folder / "points" / f"{axis}={value!r}", n_bandits=n_bandits, progress=progress,
-                           **{axis: value}, **options)  # fmt: skip
+                           **searched, **options)  # fmt: skip
             row = result.rows[0]
             points[value] = {"value": value, **{k: row[k] for k in POINT_COLUMNS[1:]}}
         return points[value]
@@ -113,6 +115,7 @@ def threshold(
     while bracket[1] / bracket[0] > 1 + rtol:
         evaluate(math.sqrt(bracket[0] * bracket[1]))
         bracket = _bracket(points, target)
+        assert bracket is not None  # the old bracket's two ends still straddle the target
     ordered = [points[v] for v in sorted(points)]
     increasing = points[bracket[1]]["success_rate"] >= points[bracket[0]]["success_rate"]
     estimate = _crossing(ordered, "success_rate", target, bracket)

@@ -22,6 +22,9 @@ SHOWN = 3  # the fewest significant digits a table or figure shows of a value ("
 class Typed(float):
     """A number with the text it was typed as: ``Typed("0.0316")`` is 0.0316 with 3 significant digits."""
 
+    text: str
+    digits: int | None
+
     def __new__(cls, text: str):
         number = super().__new__(cls, text)
         number.text = text.strip()
@@ -88,8 +91,10 @@ def _same(value, wanted, rounded: bool = False) -> bool:
         return False
     if not rounded:
         return value == number
-    digits, needed = _digits(wanted), min(SHOWN, _digits(value))
-    return digits is not None and digits >= needed and float(f"{value:.{digits}g}") == number
+    digits, shown = _digits(wanted), _digits(value)
+    if digits is None or shown is None:  # inf, nan: they match exactly or not at all
+        return value == number
+    return digits >= min(SHOWN, shown) and float(f"{value:.{digits}g}") == number
 
 
 def _digits(wanted) -> int | None:

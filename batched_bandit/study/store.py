@@ -248,7 +248,10 @@ class Store:
         text = json.dumps(record)
         with self.transaction():
             cursor = self.db.execute("INSERT OR REPLACE INTO calls VALUES (?, ?, ?)", (call, text, checksum(text)))
-        return cursor.lastrowid if call is None else call
+        if call is not None:
+            return call
+        assert cursor.lastrowid is not None  # the row just inserted
+        return cursor.lastrowid
 
     def save_mean_field(self, fields: dict[int, np.ndarray]) -> None:
         """Keep settings' mean-field trajectories (setting -> (curve points,) float64)."""

@@ -108,7 +108,7 @@ def sweep(
     local = isinstance(executor, InProcess)
     command = _check_command(command)
     for s in settings:  # the counts the engines hold exactly, for the most bandits a setting may get
-        check_run_size(n_bandits if precision is None else max_bandits, s.n_episodes, s.steps_per_episode)
+        check_run_size(max_bandits or n_bandits, s.n_episodes, s.steps_per_episode)
         if problem := points_problem(s, record_every):
             raise ValueError(f"record_every: a setting of {s.n_episodes:,} x {s.steps_per_episode:,} steps: {problem}")
     groups = _groups(settings)
@@ -130,7 +130,7 @@ def sweep(
         )  # fmt: skip
         torch_device = resolve_device(device) if local else None
         record = calls.new_record(
-            command, executor, describe_device(torch_device) if local else f"{device} on each worker",
+            command, executor, describe_device(torch_device) if torch_device else f"{device} on each worker",
             sorted(set(backends.values())) if local else backend, sum(t["state"] == "done" for t in store.tasks()),
         )  # fmt: skip
         call = store.record_call(record)
