@@ -346,7 +346,7 @@ MUTANTS = [
     Mutant("stats-holm-monotone", ST, "running = max(running, min(1.0, (m - rank) * p_values[i]))",
            "running = min(1.0, (m - rank) * p_values[i])",
            "Holm's adjusted p-values not made monotone (a larger raw p can get a smaller adjusted one)", STATS),
-    Mutant("stats-am-adjust", ST, "b, c = b + 0.5, c + 0.5", "b, c = b + 1.0, c + 1.0",
+    Mutant("stats-am-adjust", ST, "b_, c_ = b + 0.5, c + 0.5", "b_, c_ = b + 1.0, c + 1.0",
            "Agresti-Min's interval with 1 added to the discordant cells instead of 0.5", PAIRED_STATS),
     Mutant("stats-am-n", ST, "n = a + b + c + d + 2.0", "n = a + b + c + d + 1.0",
            "Agresti-Min's interval over n + 1 instead of n + 2 pairs", PAIRED_STATS),
