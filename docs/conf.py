@@ -35,5 +35,9 @@ autosummary_generate = False
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"batched_bandit {release}"
-html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": {"tutorials/*": []},  # the notebooks get the width
+}
 html_static_path: list[str] = []
