@@ -90,12 +90,7 @@ def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:
             hyper["inv_temperature"] = rows(lambda t: 1.0 / t, temperature)
         elif option.rows:
             hyper[name] = values[name] if name in values else torch.zeros(n, dtype=torch.float64).expand(n)
-    rule = Rule(**{
-        field: ("binary" if model in BINARY else "gaussian") if field == "rewards"
-        else why_not(field, chosen, model) is None and bool((checks.compact(values[field]) > 0).any())
-        if OPTIONS[field].specialise else values[field]
-        for field in Rule.__dataclass_fields__
-    })  # fmt: skip
+    rule = Rule(**{field: _rule_field(field, values, chosen, model) for field in Rule.__dataclass_fields__})
     batch = Batch(
         rule=rule,
         hyper=Hyper(**hyper),
@@ -109,6 +104,17 @@ def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:
     return Setup(batch=batch, model=model, params=params, temperature=temperature, values=values)
 
 
+def _rule_field(field: str, values: dict, chosen: dict, model: str):
+    """A Rule field: the reward model's kind, a choice, or whether an option the engines specialise
+    on (momentum, weight decay, a constant step) is given, applies and is nonzero somewhere."""
+    if field == "rewards":
+        return "binary" if model in BINARY else "gaussian"
+    if not OPTIONS[field].specialise:
+        return values[field]
+    given = field in values and why_not(field, chosen, model) is None
+    return given and bool((checks.compact(values[field]) > 0).any())
+
+
 def _check_applicable(options: dict, values: dict, chosen: dict, model: str, given_as: dict) -> None:
     """Options given where they do not apply are refused (unless given at their default), and
     options without a default are required where they apply (the EMA baseline's decay)."""
@@ -117,7 +123,7 @@ def _check_applicable(options: dict, values: dict, chosen: dict, model: str, giv
         if option.kind == "arms":
             continue
         reason = why_not(name, chosen, model)
-        if reason is None and option.default is None and name not in values:
+        if reason is None and option.required and name not in values:
             raise ValueError(f"{name} is required with {where(name)}")
         if reason is not None and name in options and _differs_from_default(name, values.get(name)):
             shown = given_as.get(name, name)

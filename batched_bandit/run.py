@@ -107,9 +107,7 @@ def run_batch(
         episode_regret=out["episode_regret"],
         episode_reward=out["episode_reward"],
         episode_optimal=out["episode_optimal"],
-        final_probs=torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1).to(
-            dtype
-        ),
+        final_probs=final_policy(out, setup).to(dtype),
         weights=out["weights"],
         reward_model=setup.model,
         arms=setup.params,
@@ -127,6 +125,14 @@ def run_batch(
         trace=make_trace(out, record_every),
         drawn_from=drawn_from,
     )
+
+
+def final_policy(out: dict, setup: Setup) -> torch.Tensor:
+    """(B, K): each arm's probability at the next step; softmax(w / T) in float64 for the gradient
+    policy, the engine's for the others."""
+    if setup.batch.rule.policy == "gradient":
+        return torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1)
+    return out["final_probs"]
 
 
 def check_record_every(record_every, n_steps: int) -> int | None:
@@ -209,6 +215,7 @@ def simulate_chunks(
         "episode_reward": torch.empty(n, n_episodes, dtype=torch.float64),
         "episode_optimal": torch.empty(n, n_episodes, dtype=torch.int64),
         **{k: v.to(WIDER.get(k, v.dtype)) for k, v in empty_trace(n, n_points, dtype).items()},
+        "final_probs": torch.empty(n, k if batch.rule.policy != "gradient" else 0, dtype=torch.float32),
     }
     for lo in range(0, n, chunk_size):
         chunk = batch[lo : lo + chunk_size].to(device)
@@ -222,7 +229,7 @@ def simulate_chunks(
         out["episode_rewards"][rows] = result.episode_rewards.cpu().to(reward_dtype)
         out["episode_p_best"][rows] = result.episode_p_best.cpu()
         out["episode_regret"][rows] = torch.cumsum(result.episode_regret.cpu().double(), dim=1)
-        for name in ("episode_reward", "episode_optimal", *TRACE_FIELDS):
+        for name in ("episode_reward", "episode_optimal", "final_probs", *TRACE_FIELDS):
             out[name][rows] = getattr(result, name).cpu().to(out[name].dtype)
         out["trace_regret"][rows] = torch.cumsum(out["trace_regret"][rows], dim=1)
     return out

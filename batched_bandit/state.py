@@ -125,7 +125,7 @@ class Outcome:
     (r + 1) record_every of the run; its verdict is the seed's, on the current episode's sums so far.
     """
 
-    weights: torch.Tensor  # (B, K) float: final weights
+    weights: torch.Tensor  # (B, K) float: final weights; a value policy's estimates; Thompson's posterior means
     episode_rewards: torch.Tensor  # (B, E, K) float: per-arm reward sums; E = 1 (the last) if not recorded
     episode_p_best: torch.Tensor  # (B, n_episodes) float32: P(best arm) at the end of each episode
     episode_regret: torch.Tensor  # (B, n_episodes) float32: pseudo-regret accrued within each episode
@@ -136,6 +136,9 @@ class Outcome:
     trace_reward: torch.Tensor  # (B, R) float: reward received within each interval
     trace_optimal: torch.Tensor  # (B, R) int32: pulls of a best arm within each interval
     trace_success: torch.Tensor  # (B, R) bool: the current episode's top arm so far is the best arm
+    # the policy's probability of each arm at the next step (B, K); (B, 0) for the gradient policy,
+    # whose probabilities are softmax(weights / T) (run.py computes them in float64)
+    final_probs: torch.Tensor = dataclasses.field(default_factory=lambda: torch.zeros(0, 0))
 
 
 def trace_points(n_steps: int, record_every: int | None) -> int:

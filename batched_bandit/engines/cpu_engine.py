@@ -48,6 +48,7 @@ from . import MAX_ARMS as ENGINE_MAX_ARMS
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
 PORTABLE_FLAGS = ("-O3", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")  # if -march=native fails
+POLICIES = ("gradient",)  # the policies the kernel implements
 LANES = 16  # threads get whole multiples of the kernel's SIMD block (8 or 16 bandits)
 POLL_SECONDS = 0.2  # how often the calling thread reports progress while the kernel runs
 SEED_RULE = Rule()
@@ -399,8 +400,10 @@ def unavailable_reason(device: torch.device) -> str | None:
 
 
 def unsupported_reason(rule: Rule) -> str | None:
-    """Every rule runs; its kernel is built here, at first use, so that a run's timing excludes it
-    and a failed build falls back like a missing compiler."""
+    """Every rule of the gradient policy runs; its kernel is built here, at first use, so that a run's
+    timing excludes it and a failed build falls back like a missing compiler."""
+    if rule.policy not in POLICIES:
+        return f"the fused CPU engine runs the policies {', '.join(POLICIES)}, not {rule.policy!r} (yet)"
     try:
         load_kernel(rule)
     except RuntimeError as err:

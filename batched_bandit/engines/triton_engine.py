@@ -44,8 +44,13 @@ def unavailable_reason(device: torch.device) -> str | None:
     return None
 
 
+POLICIES = ("gradient",)  # the policies the kernel implements
+
+
 def unsupported_reason(rule: Rule) -> str | None:
-    """The kernel runs every rule (each compiles its own code)."""
+    """The kernel runs every rule of the gradient policy (each compiles its own code)."""
+    if rule.policy not in POLICIES:
+        return f"backend 'triton' runs the policies {', '.join(POLICIES)}, not {rule.policy!r} (yet)"
     return None
 
 

@@ -50,7 +50,9 @@ def search(evaluate: Callable[[float], float], bounds: tuple[float, float], *, s
         x = float(f"{x:.12g}")  # a value people can type, the same on every rerun
         if x not in points:
             if len(points) >= max_points:
-                raise ValueError(f"max_points = {max_points} evaluated before the optimum was bracketed to rtol {rtol:g}")
+                raise ValueError(
+                    f"max_points = {max_points} evaluated before the optimum was bracketed to rtol {rtol:g}"
+                )
             points[x] = evaluate(x)
         return points[x]
 
