@@ -9,6 +9,7 @@ rewards) is refused, not silently ignored.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -187,7 +188,33 @@ def check_numerics(setup: Setup, n_episodes: int, steps_per_episode: int, dtype:
         )
     checks.check_representable("steps_per_episode x the largest reward", reward * steps_per_episode, dtype)
     n_steps = n_episodes * steps_per_episode
-    bounds.check_run_bound(b.rule, h, setup.temperature, b.init_weights, advantage, n_steps, dtype)
+    if b.rule.policy == "gradient":
+        bounds.check_run_bound(b.rule, h, setup.temperature, b.init_weights, advantage, n_steps, dtype)
+    else:
+        _check_value_policy(setup, n_steps, dtype)
+
+
+MAX_POLICY_STEPS = 2**31 - 1  # the value policies and Thompson sampling count each arm's pulls in int32
+
+
+def _check_value_policy(setup: Setup, n_steps: int, dtype: torch.dtype) -> None:
+    """The numbers of ε-greedy, greedy, UCB and Thompson sampling stay finite over the run."""
+    h, rule = setup.batch.hyper, setup.batch.rule
+    if n_steps > MAX_POLICY_STEPS:
+        raise ValueError(
+            f"n_episodes x steps_per_episode must be at most {MAX_POLICY_STEPS:,} with policy {rule.policy!r} (it "
+            f"counts each arm's pulls over the run in int32), got {n_steps:,}"
+        )
+    checks.check_representable("initial_value", h.initial_value, dtype)
+    checks.check_representable("ucb_c x sqrt(ln(steps))", h.ucb_c * math.sqrt(math.log(n_steps + 1)), dtype)
+    if rule.policy == "thompson" and rule.rewards == "gaussian":
+        if not bool((checks.compact(h.reward_sd) > 0).all()):
+            raise ValueError(
+                "reward_sd must be > 0 with Thompson sampling (its posterior's noise precision is 1 / sd²)"
+            )
+        checks.check_representable("1 / reward_sd²", 1.0 / h.reward_sd**2, dtype, nonzero=True)
+        checks.check_representable("1 / prior_sd²", 1.0 / h.prior_sd**2, dtype, nonzero=True)
+        checks.check_representable("prior_mean", h.prior_mean, dtype)
 
 
 def integer_rewards(setup: Setup) -> bool:
