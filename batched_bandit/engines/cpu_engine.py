@@ -1,12 +1,15 @@
 """The fused CPU engine: the whole time loop in C, vectorised across bandits, one thread per core.
 
-``cpu_kernel.c`` is compiled at first use of each learning rule (``state.Rule``: optimizer,
+``cpu_kernel.c`` is compiled at first use of each learning rule (``state.Rule``: policy, optimizer,
 momentum, baseline, reward model...) with the system C compiler (``$CC``, else ``cc``, ``gcc`` or
 ``clang``) for this machine (``-O3 -march=native``), with a header generated from schema.py
 (``header``) that selects the rule's code and lays out the per-bandit numbers, so each rule's loop
 does only its own work and reads each number by name. Builds are cached in ``$BATCHED_BANDIT_CACHE``
 (default ``~/.cache/batched_bandit``) under a hash of the source, the flags, the compiler and the
 CPU, so later calls and processes load them in milliseconds. No Python headers, no extra package.
+The gradient policy runs cpu_kernel.c's ``bb_simulate``; the other policies (ε-greedy, greedy, UCB,
+Thompson sampling) ``value_kernel.c``'s ``bb_policy_simulate``, compiled after cpu_kernel.c in the
+same build (``sources``: it uses that file's vectors, Philox stream and normal deviates).
 Without a compiler, ``backend="auto"`` falls back to the portable engine.
 
 The cache is treated as untrusted, as OpenSSH treats key files: a library is loaded only from a
@@ -42,13 +45,16 @@ import torch
 
 from .. import schema
 from ..optimizers import one_minus
+from ..policies.thompson import P_BEST_DRAWS
+from ..rng import POLICY_TAG, THOMPSON_ATTEMPTS, THOMPSON_TAG
 from ..state import Batch, Outcome, Rule, empty_trace
 from . import MAX_ARMS as ENGINE_MAX_ARMS
 
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
+POLICY_SOURCE = Path(__file__).with_name("value_kernel.c")  # the other policies, compiled after SOURCE
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
 PORTABLE_FLAGS = ("-O3", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")  # if -march=native fails
-POLICIES = ("gradient",)  # the policies the kernel implements
+POLICIES = schema.POLICIES  # the gradient policy: SOURCE's bb_simulate; the others: POLICY_SOURCE's
 LANES = 16  # threads get whole multiples of the kernel's SIMD block (8 or 16 bandits)
 POLL_SECONDS = 0.2  # how often the calling thread reports progress while the kernel runs
 SEED_RULE = Rule()
@@ -82,6 +88,7 @@ FIELDS = (
     ("episode_regret", "float *"),
     ("episode_reward", "float *"),
     ("episode_optimal", "int32_t *"),
+    ("final_probs", "float *"),  # (n, K): the policy's probabilities after the run (not the gradient policy's)
     ("progress", "int64_t *"),  # bandit-steps done (the kernel adds to it)
     ("cancel", "const int32_t *"),  # nonzero: stop at the next report
 )
@@ -112,6 +119,9 @@ def header(rule: Rule) -> str:
         lines.append(f"#define {macro} {schema.choice_index(field, value)}")
     lines += [f"#define ROW_{name} {i}" for i, name in enumerate(ROWS)]
     lines += [f"#define ROW64_{name} {i}" for i, name in enumerate(ROWS64)]
+    rng = {"POLICY_TAG": POLICY_TAG, "THOMPSON_TAG": THOMPSON_TAG, "THOMPSON_ATTEMPTS": THOMPSON_ATTEMPTS,
+           "P_BEST_DRAWS": P_BEST_DRAWS}  # fmt: skip
+    lines += [f"#define BB_RNG_{name} {value:#x}u" for name, value in rng.items()]  # the policies' streams
     fields = [f"    {ctype}{'' if ctype.endswith('*') else ' '}{name};" for name, ctype in FIELDS]
     lines += ["typedef struct {", *fields, "} bb_batch;", ""]
     return "\n".join(lines)
@@ -175,11 +185,17 @@ def build_key(source: bytes, flags: tuple[str, ...], compiler_version: str) -> s
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
+def sources(rule: Rule) -> tuple[Path, ...]:
+    """The files a build of ``rule``'s kernel compiles, in order: SOURCE, then for every policy but
+    the gradient POLICY_SOURCE (which uses SOURCE's vectors, Philox and normals)."""
+    return (SOURCE,) if rule.policy == "gradient" else (SOURCE, POLICY_SOURCE)
+
+
 def builds(rule: Rule, compiler: str) -> list[tuple[tuple[str, ...], str]]:
     """The builds of ``rule``'s kernel to try, in order: (compiler flags, build key). The key covers
-    the source and the header generated for the rule."""
+    the sources and the header generated for the rule."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
-    source = SOURCE.read_bytes() + b"\0" + header(rule).encode()
+    source = b"".join(path.read_bytes() + b"\0" for path in sources(rule)) + header(rule).encode()
     return [(flags, build_key(source, flags, version)) for flags in (FLAGS, PORTABLE_FLAGS)]
 
 
@@ -218,7 +234,7 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
                     raise RuntimeError(f"{fresh_damage}: the kernel just built is not used{before}")
             _paths[rule] = library
             return _declare(kernel)
-        raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
+        raise RuntimeError(f"compiling {sources(rule)[-1].name} with {compiler} failed: " + "; ".join(errors))
     finally:
         os.close(folder_fd)
 
@@ -232,6 +248,10 @@ def _declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
     kernel.bb_mean_field.restype = ctypes.c_int
     kernel.bb_mean_field.argtypes = [ctypes.c_int64, ctypes.c_int32, *[ctypes.c_void_p] * 9, ctypes.c_int64,
                                      ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
+    if hasattr(kernel, "bb_policy_simulate"):  # POLICY_SOURCE's entry points: bb_simulate's, bb_normals' arguments
+        kernel.bb_policy_simulate.restype = ctypes.c_int
+        kernel.bb_policy_simulate.argtypes = kernel.bb_simulate.argtypes
+        kernel.bb_policy_normals.argtypes = kernel.bb_normals.argtypes
     return kernel
 
 
@@ -379,12 +399,14 @@ def _unload(kernel: ctypes.CDLL) -> None:
 
 
 def compile_kernel(compiler: str, rule: Rule, flags: tuple[str, ...], output: Path) -> str | None:
-    """Compile SOURCE for ``rule`` with ``flags`` and the rule's generated header into ``output``; None,
-    or the compiler's complaint."""
+    """Compile the sources of ``rule`` with ``flags`` and the rule's generated header into ``output``;
+    None, or the compiler's complaint."""
+    *included, main = (str(path) for path in sources(rule))
     with tempfile.TemporaryDirectory() as tmp:
         generated = Path(tmp) / "bb_generated.h"
         generated.write_text(header(rule))
-        done = subprocess.run([compiler, *flags, "-include", str(generated), "-o", str(output), str(SOURCE), "-lm"],
+        includes = [arg for path in (str(generated), *included) for arg in ("-include", path)]
+        done = subprocess.run([compiler, *flags, *includes, "-o", str(output), main, "-lm"],
                               capture_output=True, text=True, check=False)  # fmt: skip
     return None if done.returncode == 0 else f"{' '.join(flags)}: {done.stderr.strip()[:500]}"
 
@@ -400,7 +422,7 @@ def unavailable_reason(device: torch.device) -> str | None:
 
 
 def unsupported_reason(rule: Rule) -> str | None:
-    """Every rule of the gradient policy runs; its kernel is built here, at first use, so that a run's
+    """Every rule of every policy runs; its kernel is built here, at first use, so that a run's
     timing excludes it and a failed build falls back like a missing compiler."""
     if rule.policy not in POLICIES:
         return f"the fused CPU engine runs the policies {', '.join(POLICIES)}, not {rule.policy!r} (yet)"
@@ -427,6 +449,8 @@ def simulate(
     ``on_progress(n)`` is called from this thread about every ``POLL_SECONDS`` with the bandit-steps
     done since the last call; the calls add up to all of them.
     """
+    if record_every is not None and batch.rule.policy != "gradient":  # value_kernel.c keeps no trace
+        raise ValueError(f"the fused CPU engine does not trace policy {batch.rule.policy!r} (record_every)")
     kernel = load_kernel(batch.rule)
     n_bandits, n_arms = batch.n_bandits, batch.n_arms
     n_recorded = n_episodes if record_episodes else 1
@@ -444,6 +468,7 @@ def simulate(
         "episode_regret": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
         "episode_reward": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
         "episode_optimal": torch.empty(n_bandits, n_episodes, dtype=torch.int32),
+        "final_probs": torch.empty(n_bandits, n_arms if batch.rule.policy != "gradient" else 0, dtype=torch.float32),
     }
     outcome = Outcome(**outputs, **empty_trace(n_bandits, 0, torch.float32))  # tracing: not yet in this engine
     if n_bandits == 0:
@@ -453,10 +478,10 @@ def simulate(
     assert sorted([*arrays, "stride"]) == sorted(name for name, _ in FIELDS)  # no pointer left NULL
     args = _Batch(stride=n_bandits, **{name: tensor.data_ptr() for name, tensor in arrays.items()})
 
+    entry = kernel.bb_simulate if batch.rule.policy == "gradient" else kernel.bb_policy_simulate
+
     def run(lo: int, hi: int) -> int:
-        return kernel.bb_simulate(
-            ctypes.byref(args), lo, hi, n_arms, seed, n_episodes, steps_per_episode, int(record_episodes)
-        )
+        return entry(ctypes.byref(args), lo, hi, n_arms, seed, n_episodes, steps_per_episode, int(record_episodes))
 
     n_threads = max(1, min(torch.get_num_threads(), -(-n_bandits // LANES)))
     per_thread = -(-n_bandits // (n_threads * LANES)) * LANES  # whole SIMD blocks per thread
