@@ -148,6 +148,19 @@ def test_auto_runs_every_policy_on_the_fused_engine():
             assert resolve_backend("auto", torch.device("cpu"), torch.float32, 10, rule) == "cpu"
 
 
+def test_progress_adds_up_and_tracing_runs_on_the_portable_engine():
+    """on_progress hears every bandit-step; a traced run (record_every) of a policy falls back to the
+    portable engine, and the fused engine refuses one if asked directly (value_kernel.c keeps no trace)."""
+    batch = make_setup(50, torch.arange(50), policy="ucb", **TESTBED).batch
+    heard = []
+    cpu_engine.simulate(batch, seed=1, n_episodes=2, steps_per_episode=1500, on_progress=heard.append)
+    assert sum(heard) == 50 * 3000
+    traced = run_batch(8, policy="ucb", n_episodes=1, steps_per_episode=20, record_every=5, **TESTBED)
+    assert traced.backend == "torch" and traced.trace.p_best.shape == (8, 4)
+    with pytest.raises(ValueError, match="does not trace"):
+        cpu_engine.simulate(batch, seed=1, n_episodes=1, steps_per_episode=10, record_every=5)
+
+
 def test_policy_kernels_are_cached_apart_from_the_gradient_kernel():
     """Each policy has its own build (value_kernel.c compiled after cpu_kernel.c); both sources are in the key."""
     gradient, ucb = Rule(), Rule(policy="ucb")
