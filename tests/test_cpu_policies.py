@@ -11,13 +11,14 @@ rounding boundary only."""
 
 import ctypes
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from batched_bandit import run_batch
-from batched_bandit.engines import cpu_engine, resolve_backend, torch_engine
+from batched_bandit.engines import SlowerEngineWarning, cpu_engine, resolve_backend, torch_engine
 from batched_bandit.options import make_setup
 from batched_bandit.policies import thompson
 from batched_bandit.rng import to_normal
@@ -155,7 +156,9 @@ def test_progress_adds_up_and_tracing_runs_on_the_portable_engine():
     heard = []
     cpu_engine.simulate(batch, seed=1, n_episodes=2, steps_per_episode=1500, on_progress=heard.append)
     assert sum(heard) == 50 * 3000
-    traced = run_batch(8, policy="ucb", n_episodes=1, steps_per_episode=20, record_every=5, **TESTBED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SlowerEngineWarning)
+        traced = run_batch(8, policy="ucb", n_episodes=1, steps_per_episode=20, record_every=5, **TESTBED)
     assert traced.backend == "torch" and traced.trace.p_best.shape == (8, 4)
     with pytest.raises(ValueError, match="does not trace"):
         cpu_engine.simulate(batch, seed=1, n_episodes=1, steps_per_episode=10, record_every=5)
