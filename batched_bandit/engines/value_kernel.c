@@ -90,7 +90,7 @@ typedef struct {
     vi *losses;         /* Thompson (binary) */
     vf *k0, *k1;        /* Thompson's posterior constants: normal mean, sqrt(precision); or X's d, c */
     vf *k2, *k3;        /* Y's d, c (binary) */
-    vf *sums;           /* the episode's reward sums and pulls */
+    vf *sums;           /* the episode's reward sums, and pulls (less the run's at its start until its end) */
     vi *pulls;
     const vf *param;    /* P(win) or mean per arm */
 } policy_arms_t;
@@ -252,17 +252,26 @@ INLINE void scores(int K, const policy_t *p, policy_arms_t s, const stream_t *st
 #endif
 }
 
-/* The maxima of the scores: one mask per arm, and how many per lane. */
+/* The maxima of the scores: one mask per arm, and how many per lane. The maximum is taken as a tree
+ * (its value is the same in any order: only the sign of a zero could differ, and -0 == +0). */
 INLINE vi maxima(int K, const vf *score, vm *top) {
-    vf m = score[0];
-    for (int k = 1; k < K; k++) m = select_f(gt(score[k], m), score[k], m);
+    vf m[MAX_ARMS];
+    for (int k = 0; k < K; k++) m[k] = score[k];
+    for (int width = K; width > 1; width = (width + 1) / 2)
+        for (int i = 0; i < width / 2; i++) m[i] = select_f(gt(m[i + (width + 1) / 2], m[i]), m[i + (width + 1) / 2], m[i]);
     vi count = (vi){0};
-    for (int k = 0; k < K; k++) top[k] = eq(score[k], m), count = count_if(top[k], count);
+    for (int k = 0; k < K; k++) top[k] = eq(score[k], m[0]), count = count_if(top[k], count);
     return count;
 }
 
-/* break_tie: the floor(u m)-th (clamped to m - 1) of the m maxima, in arm order, as one mask per arm. */
+/* break_tie: the floor(u m)-th (clamped to m - 1) of the m maxima, in arm order, as one mask per arm
+ * (the maximum itself where no lane has tied maxima: then floor(u 1) = 0 whatever u). */
+INLINE int has_ties(vi count) { return any_lane(gt_i(count, (vi){0} + 1)); }
 INLINE void break_tie(int K, const vm *top, vi count, vf u, vm *hit) {
+    if (!has_ties(count)) {
+        for (int k = 0; k < K; k++) hit[k] = top[k];
+        return;
+    }
     vi index = __builtin_convertvector(u * to_float(count), vi);
     vi last = count - 1;
     index = select_i(gt_i(index, last), last, index);
@@ -286,7 +295,7 @@ INLINE void choose(int K, const policy_t *p, policy_arms_t s, const stream_t *st
     for (int k = 0; k < K; k++) hit[k] = (explore & eq_i(uniform, (vi){0} + k)) | (not_m(explore) & hit[k]);
 #else
     /* the tie word matters only where the maxima tie: drawn only then */
-    vf tie = any_lane(gt_i(count, (vi){0} + 1)) ? policy_words(t, stream).tie : splat(0.0f);
+    vf tie = has_ties(count) ? policy_words(t, stream).tie : splat(0.0f);
     break_tie(K, top, count, tie, hit);
 #endif
 }
@@ -336,10 +345,7 @@ INLINE void policy_step(int K, const policy_t *p, policy_arms_t s, const stream_
 #else
     vf reward = select_f(lt(reward_draw, q), p->win, p->loss);
 #endif
-    for (int k = 0; k < K; k++) {
-        s.sums[k] = select_f(hit[k], s.sums[k] + reward, s.sums[k]);
-        s.pulls[k] = count_if(hit[k], s.pulls[k]);
-    }
+    for (int k = 0; k < K; k++) s.sums[k] = select_f(hit[k], s.sums[k] + reward, s.sums[k]);
 #if THOMPSON
 #if GAUSSIAN
     for (int k = 0; k < K; k++) s.n[k] = count_if(hit[k], s.n[k]), s.q[k] = select_f(hit[k], s.q[k] + reward, s.q[k]);
@@ -367,10 +373,14 @@ INLINE void policy_step(int K, const policy_t *p, policy_arms_t s, const stream_
 }
 
 /* ---------------------------------------------------------------- a block of bandits */
+/* Arm k's pulls so far in the run (the episode's pulls are its difference from the episode's start). */
+INLINE vi run_pulls(policy_arms_t s, int k) { return BINARY_THOMPSON ? s.n[k] + s.losses[k] : s.n[k]; }
+
 /* The end of an episode: cpu_kernel.c's tallies, and P(best) from the policy's probabilities. */
 INLINE void policy_end_episode(int K, policy_arms_t s, const vf *gap, double prob[][LANES], const bb_batch *a,
                                int64_t lo, int used, int64_t episode, int64_t n_episodes, int64_t slot,
                                int64_t n_recorded) {
+    for (int k = 0; k < K; k++) s.pulls[k] += run_pulls(s, k); /* pulls held minus the run's at the start */
     vf regret = to_float(s.pulls[0]) * gap[0]; /* sum_k pulls[k] gap[k], in arm order */
     for (int k = 1; k < K; k++) regret += to_float(s.pulls[k]) * gap[k];
     vf reward = s.sums[0];
@@ -438,7 +448,7 @@ INLINE int run_policy_block(int K, const bb_batch *a, int64_t lo, int used, uint
     const int64_t n_recorded = record_episodes ? n_episodes : 1;
     uint64_t t = 0;
     for (int64_t episode = 0; episode < n_episodes; episode++) {
-        for (int k = 0; k < K; k++) sums[k] = splat(0.0f), pulls[k] = (vi){0};
+        for (int k = 0; k < K; k++) sums[k] = splat(0.0f), pulls[k] = -run_pulls(s, k);
         for (int64_t done = 0; done < steps_per_episode;) {
             int64_t segment = steps_per_episode - done < PROGRESS_STEPS ? steps_per_episode - done : PROGRESS_STEPS;
             for (int64_t i = 0; i < segment; i++, t++) {
