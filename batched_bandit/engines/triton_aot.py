@@ -21,8 +21,9 @@ from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 
 from ..state import Rule
-from .triton_engine import COMPILED_WARPS, constants, launch_config
+from .triton_engine import COMPILED_WARPS, constants, launch_config, policy_constants
 from .triton_kernel import bandit_kernel
+from .triton_policies import policy_kernel
 
 # one rule of each kind, for the compile checks (tests/test_triton_engine.py) and benchmarks/triton_sass.py
 RULES = {
@@ -59,6 +60,38 @@ def compile_kernel(rule: Rule, n_arms: int, capability: int = 90):
     constexprs = {(names.index(k),): v for k, v in values.items()}
     source = ASTSource(bandit_kernel, signature, constexprs=constexprs)
     return triton.compile(source, target=GPUTarget("cuda", capability, 32), options={"num_warps": warps})
+
+
+# policy_kernel's runtime arguments (triton_policies.py: the other policies), in order
+POLICY_ARGUMENT_TYPES = {
+    "arm_param_ptr": "*fp32", "arm_gap_ptr": "*fp32", "best_arm_ptr": "*i64", "per_bandit_ptr": "*fp32",
+    "bandit_ids_ptr": "*i64", "weights_ptr": "*fp32", "episode_rewards_ptr": "*fp32", "episode_p_best_ptr": "*fp32",
+    "episode_regret_ptr": "*fp32", "episode_reward_ptr": "*fp32", "episode_optimal_ptr": "*i32",
+    "final_probs_ptr": "*fp32", "n_bandits": "i32", "key_lo": "i32", "key_hi": "i32", "n_episodes": "i32",
+    "steps_per_episode": "i32", "n_recorded": "i32",
+}  # fmt: skip
+
+
+@functools.cache
+def compile_policy_kernel(rule: Rule, n_arms: int, capability: int = 90):
+    """policy_kernel (every policy but the gradient) for ``rule`` and ``n_arms`` arms, compiled for
+    sm_``capability`` as the engine launches it."""
+    names = policy_kernel.arg_names
+    block, warps = launch_config(2**20, triton.next_power_of_2(n_arms), interpreted=False)
+    values = policy_constants(rule, n_arms, block)
+    if list(POLICY_ARGUMENT_TYPES) + list(values) != names:
+        raise RuntimeError(f"POLICY_ARGUMENT_TYPES and policy_constants() do not match the kernel's arguments {names}")
+    signature = {**POLICY_ARGUMENT_TYPES, **dict.fromkeys(values, "constexpr")}
+    constexprs = {(names.index(k),): v for k, v in values.items()}
+    source = ASTSource(policy_kernel, signature, constexprs=constexprs)
+    return triton.compile(source, target=GPUTarget("cuda", capability, 32), options={"num_warps": warps})
+
+
+def inspect_policy(policy: str, rewards: str, n_arms: int, capability: int = 90) -> dict:
+    """Registers, local memory and spill instructions of policy_kernel compiled for ``policy``."""
+    compiled = compile_policy_kernel(Rule(policy=policy, rewards=rewards), n_arms, capability)
+    sass = compiled.asm["sass"]
+    return dict(**resource_usage(compiled.asm["cubin"]), spill_instructions=len(re.findall(r"\b(?:LDL|STL)\b", sass)))
 
 
 def resource_usage(cubin: bytes) -> dict[str, int]:

@@ -13,8 +13,11 @@ from collections.abc import Callable
 
 import torch
 
+from .. import schema
+from ..policies import thompson
 from ..state import Batch, Outcome, Rule, empty_trace
 from .triton_kernel import PER_BANDIT, bandit_kernel, rule_constants, tl, triton
+from .triton_policies import policy_kernel
 
 INSTALL_HINT = "pip install 'batched_bandit[gpu]'"
 COMPILED_WARPS = 4  # warps per program when compiled; one bandit per thread
@@ -44,11 +47,11 @@ def unavailable_reason(device: torch.device) -> str | None:
     return None
 
 
-POLICIES = ("gradient",)  # the policies the kernel implements
+POLICIES = schema.POLICIES  # the gradient policy: bandit_kernel; the others: triton_policies.policy_kernel
 
 
 def unsupported_reason(rule: Rule) -> str | None:
-    """The kernel runs every rule of the gradient policy (each compiles its own code)."""
+    """The kernels run every rule of every policy (each compiles its own code)."""
     if rule.policy not in POLICIES:
         return f"backend 'triton' runs the policies {', '.join(POLICIES)}, not {rule.policy!r} (yet)"
     return None
@@ -75,6 +78,8 @@ def simulate(
         raise ValueError(reason)
     if dtype != torch.float32:
         raise ValueError(f"backend 'triton' supports dtype torch.float32 only, got {dtype}")
+    if record_every is not None and batch.rule.policy != "gradient":  # policy_kernel keeps no trace
+        raise ValueError(f"backend 'triton' does not trace policy {batch.rule.policy!r} (record_every)")
     n_bandits, n_arms = batch.n_bandits, batch.n_arms
     n_recorded = n_episodes if record_episodes else 1
     f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
@@ -84,7 +89,20 @@ def simulate(
     episode_regret = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
     episode_reward = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.float32)
     episode_optimal = torch.empty(n_bandits, n_episodes, device=device, dtype=torch.int32)
-    if n_bandits > 0:
+    policy = batch.rule.policy != "gradient"
+    final_probs = torch.empty(n_bandits, n_arms if policy else 0, device=device, dtype=torch.float32)
+    if n_bandits > 0 and policy:
+        k_pad = triton.next_power_of_2(n_arms)
+        block, num_warps = launch_config(n_bandits, k_pad, interpreted=MODE == "interpreted")
+        with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext():
+            policy_kernel[(triton.cdiv(n_bandits, block),)](
+                f32(batch.arm_param), f32(batch.arm_gap), batch.best_arm.contiguous(), per_bandit_table(batch),
+                batch.bandit_ids.contiguous(), weights, episode_rewards, episode_p_best, episode_regret,
+                episode_reward, episode_optimal, final_probs, n_bandits, _as_int32(seed & 0xFFFFFFFF),
+                _as_int32(seed >> 32), n_episodes, steps_per_episode, n_recorded,
+                **policy_constants(batch.rule, n_arms, block), num_warps=num_warps,
+            )  # fmt: skip
+    elif n_bandits > 0:
         k_pad = triton.next_power_of_2(n_arms)
         block, num_warps = launch_config(n_bandits, k_pad, interpreted=MODE == "interpreted")
         with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext():
@@ -113,7 +131,8 @@ def simulate(
     if on_progress is not None:
         on_progress(n_bandits * n_episodes * steps_per_episode)
     trace = empty_trace(n_bandits, 0, torch.float32, device)  # tracing: not yet in this engine
-    return Outcome(weights, episode_rewards, episode_p_best, episode_regret, episode_reward, episode_optimal, **trace)
+    return Outcome(weights, episode_rewards, episode_p_best, episode_regret, episode_reward, episode_optimal, **trace,
+                   final_probs=final_probs)  # fmt: skip
 
 
 def per_bandit_table(batch: Batch) -> torch.Tensor:
@@ -127,6 +146,15 @@ def constants(rule: Rule, n_arms: int, block: int) -> dict:
     k_pad = triton.next_power_of_2(n_arms)
     in_registers = k_pad <= ARMS_IN_REGISTERS
     return dict(RULE=rule_constants(rule), N_ARMS=n_arms, K_PAD=k_pad, BLOCK=block, PARAM_IN_REGISTERS=in_registers)
+
+
+def policy_constants(rule: Rule, n_arms: int, block: int) -> dict:
+    """policy_kernel's compile-time constants for ``rule`` (not the gradient policy's), ``n_arms`` and ``block``."""
+    schema.choice_index("policy", rule.policy)
+    schema.choice_index("rewards", rule.rewards)
+    return dict(POLICY=rule.policy, GAUSSIAN=rule.rewards == "gaussian", HAS_STEP_SIZE=bool(rule.step_size),
+                N_ARMS=n_arms, K_PAD=triton.next_power_of_2(n_arms), BLOCK=block,
+                N_DRAWS=thompson.P_BEST_DRAWS)  # fmt: skip
 
 
 def launch_config(n_bandits: int, k_pad: int, *, interpreted: bool) -> tuple[int, int]:

@@ -426,3 +426,10 @@ def bandit_kernel(
         episode += 1
 
     _store_columns(weights_ptr, row, state[0], live, N_ARMS, K_PAD)
+
+
+# What the other policies' kernel (triton_policies.py) shares with this one.
+jit, constexpr = _jit, _constexpr
+philox4x32_10, uniform, normal, pair_draws, columns, store_columns, per_bandit = (
+    _philox4x32_10, _uniform, _normal, _pair_draws, _columns, _store_columns, _per_bandit
+)  # fmt: skip
