@@ -202,8 +202,9 @@ def test_interleaved_normals_equal_rng_to_normal_on_edge_words():
     k = torch.cat([torch.arange(0, 2**16), torch.arange(2**24 - 2**16, 2**24), torch.arange(2**16, 2**24 - 2**16, 61)])
     words = (k << 8) | (k % 251)
     kernel = cpu_engine.load_kernel(Rule(policy="thompson", rewards="gaussian"))
+    words32 = words.to(torch.int32).contiguous()  # the same 32 bits, held while the kernel reads them
     out = torch.empty(words.shape[0], dtype=torch.float32)
-    kernel.bb_policy_normals(words.shape[0], words.to(torch.int32).contiguous().data_ptr(), out.data_ptr())
+    kernel.bb_policy_normals(words.shape[0], words32.data_ptr(), out.data_ptr())
     assert torch.equal(out, to_normal(words))
 
 
