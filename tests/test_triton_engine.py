@@ -7,6 +7,7 @@ mix and these tests skip). The kernel compiled for sm_80 and sm_90 is checked wi
 triton_aot, in a fresh process.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -52,10 +53,8 @@ def both(batch, **kw):
     """(triton Outcome, torch Outcome) of the same batch on DEVICE, both moved to the CPU."""
     batch = batch.to(DEVICE)
     fused, portable = triton_engine.simulate(batch, **kw), torch_engine.simulate(batch, **kw)
-    return [
-        type(out)(*(t.cpu() for t in (out.weights, out.episode_rewards, out.episode_p_best, out.episode_regret)))
-        for out in (fused, portable)
-    ]
+    return [dataclasses.replace(out, **{f.name: getattr(out, f.name).cpu() for f in dataclasses.fields(out)})
+            for out in (fused, portable)]  # fmt: skip
 
 
 def same_path(a, b, reward_tolerance=0.0):
