@@ -25,13 +25,11 @@ from pathlib import Path
 from ..checks import check_count, check_per_bandit
 from ..metrics import METRICS, Metric
 from ..metrics import metric as metric_named
-from .points import POSITIVE_AXES, evaluate, held, run_of, search_folder, stated
+from .points import POINT_COLUMNS, POSITIVE_AXES, evaluate, held, point_row, run_of, search_folder, stated
 from .setting import Setting
 from .tables import to_csv, write_atomic
 
 __all__ = ["POINT_COLUMNS", "POSITIVE_AXES", "Threshold", "threshold"]
-# points.csv: each point's value, bandits, successes, and every metric's mean with its 95% interval
-POINT_COLUMNS = ("value", "n", "successes", *(c for m in METRICS.values() for c in (m.column, *m.ci)))
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def threshold(
         raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
     rtol = float(check_per_bandit("rtol", rtol, 1, low=0.0, low_open=True)[0])
     max_points = check_count("max_points", max_points)
-    folder = search_folder(out, axis, options)
+    folder = search_folder(out, axis, options, low)
     column = chosen.column
     points: dict[float, dict] = {}
     settings: list[Setting] = []
@@ -103,8 +101,7 @@ def threshold(
             if len(points) >= max_points:
                 raise ValueError(f"max_points = {max_points} evaluated without bracketing the target to rtol {rtol:g}")
             result = evaluate(folder, axis, value, n_bandits=n_bandits, progress=progress, options=options)
-            row = result.rows[0]
-            points[value] = {"value": value, **{k: row[k] for k in POINT_COLUMNS[1:]}}
+            points[value] = point_row(value, result)
             settings.append(result.settings[0])
         return points[value]
 
