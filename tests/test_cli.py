@@ -202,7 +202,7 @@ def test_every_command_that_simulates_takes_the_same_option_flags():
     from batched_bandit.schema import OPTIONS
 
     every = {o.flag for o in OPTIONS.values()} | {"--betas"}
-    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == every
+    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == option_flags("optimum") == every
 
 
 def test_threshold_takes_every_rule_option(tmp_path, monkeypatch, capsys):

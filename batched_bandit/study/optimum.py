@@ -32,7 +32,7 @@ import numpy as np
 from ..checks import check_count, check_per_bandit
 from ..metrics import METRICS
 from ..metrics import metric as metric_named
-from ..schema import OPTIONS
+from ..schema import OPTIONS, split_aliases
 from .axes import AXES, check_axis
 from .integrity import to_json
 from .points import (
@@ -276,14 +276,15 @@ def optimum(
     max_points = check_count("max_points", max_points)
     if by is None:
         return _search(out, axis, goal, metric, (low, high), rtol, max_points, n_bandits, progress, options)
+    options = split_aliases(options)
     values = _by_values(by, axis, options)
-    for value in values:  # every search checked before any runs
-        check_search(axis, {**options, by: value}, low)
-    folder = search_folder(out, axis, {**options, by: values[0]}, low, points=False)
+    # every search checked before any runs; each gets the options that apply to it (beta2 for adam only)
+    searches = [_applying({**options, by: value}, check_search(axis, {**options, by: value}, low)) for value in values]
+    folder = search_folder(out, axis, searches[0], low, points=False)
     results = [
         _search(folder / by_folder(by, value), axis, goal, metric, (low, high), rtol, max_points, n_bandits, progress,
-                {**options, by: value})
-        for value in values
+                each)
+        for value, each in zip(values, searches)
     ]  # fmt: skip
     found = Optima(by, values, results, folder)
     write_atomic(folder / "optimum.json", json.dumps(found.record(), indent=2) + "\n")
@@ -323,6 +324,12 @@ def _by_values(by: str, axis: str, options: dict) -> list:
             return [False, True]
         raise ValueError(f"by={by}: give its values, e.g. {by}=[...] ({option.flag} on the command line)")
     return check_axis(by, given)
+
+
+def _applying(options: dict, setting: Setting) -> dict:
+    """``options`` but the axes that do not apply to ``setting``."""
+    applying = setting.full()
+    return {k: v for k, v in options.items() if k not in AXES or k in applying}
 
 
 def _pair(bounds):
