@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             if sys.stderr.isatty():
                 sys.stderr.write("\n")  # off the progress bar's line
             what = "terminated" if isinstance(stop, Terminated) else "interrupted"
-            if args.command == "sweep" and os.path.isdir(args.out):
+            if args.command in ("sweep", "threshold", "optimum") and os.path.isdir(args.out):
                 print(f"{what}; finished work is saved in {args.out}; run the same command again to continue",
                       file=sys.stderr)  # fmt: skip
             else:
