@@ -37,6 +37,7 @@ from .axes import AXES, check_axis
 from .integrity import to_json
 from .points import (
     POINT_COLUMNS,
+    check_bounds,
     check_search,
     evaluate,
     held,
@@ -269,9 +270,7 @@ def optimum(
     value of it (``options[by]``: its values, a list; default every choice of a choice or bool
     option), each in ``out/BY=VALUE/``; returns Optima. Writes optimum.json and points.csv into ``out``."""
     goal, metric = _goal(minimize, maximize)
-    low, high = (float(check_per_bandit("bounds", b, 1, low=0.0, low_open=True)[0]) for b in _pair(bounds))
-    if not low < high:
-        raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
+    low, high = check_bounds(bounds)
     rtol = float(check_per_bandit("rtol", rtol, 1, low=0.0, low_open=True)[0])
     max_points = check_count("max_points", max_points)
     if by is None:
@@ -330,12 +329,6 @@ def _applying(options: dict, setting: Setting) -> dict:
     """``options`` but the axes that do not apply to ``setting``."""
     applying = setting.full()
     return {k: v for k, v in options.items() if k not in AXES or k in applying}
-
-
-def _pair(bounds):
-    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
-        raise TypeError(f"bounds must be a pair (low, high), got {bounds!r}")
-    return bounds
 
 
 def _search(out, axis, goal, metric, bounds, rtol, max_points, n_bandits, progress, options) -> Optimum:

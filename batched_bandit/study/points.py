@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import check_per_bandit
 from ..metrics import METRICS
 from ..schema import ALIASES, OPTIONS
 from .axes import AXES, grid
@@ -34,6 +35,16 @@ POSITIVE_AXES = tuple(o.name for o in OPTIONS.values() if o.kind in ("real", "we
 RUN = ("n_bandits", "seed", "dtype")  # the run's parameters a search states, from a point's spec
 # points.csv: each point's value, bandits, successes, and every metric's mean with its 95% interval
 POINT_COLUMNS = ("value", "n", "successes", *(c for m in METRICS.values() for c in (m.column, *m.ci)))
+
+
+def check_bounds(bounds) -> tuple[float, float]:
+    """(low, high): where a search looks first, two numbers 0 < low < high."""
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise TypeError(f"bounds must be a pair (low, high), got {bounds!r}")
+    low, high = (float(check_per_bandit("bounds", b, 1, low=0.0, low_open=True)[0]) for b in bounds)
+    if not low < high:
+        raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
+    return low, high
 
 
 def check_search(axis: str, options: dict, at: float) -> Setting:

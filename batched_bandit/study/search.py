@@ -25,7 +25,7 @@ from pathlib import Path
 from ..checks import check_count, check_per_bandit
 from ..metrics import METRICS, Metric
 from ..metrics import metric as metric_named
-from .points import POINT_COLUMNS, POSITIVE_AXES, evaluate, held, point_row, run_of, search_folder, stated
+from .points import POINT_COLUMNS, POSITIVE_AXES, check_bounds, evaluate, held, point_row, run_of, search_folder, stated
 from .setting import Setting
 from .tables import to_csv, write_atomic
 
@@ -86,9 +86,7 @@ def threshold(
     sweep's axes) and sweep's run options (seed, device, backend, dtype, block_bandits)."""
     chosen = metric_named(metric)
     target = _target(chosen, target)
-    low, high = (float(check_per_bandit("bounds", b, 1, low=0.0, low_open=True)[0]) for b in _pair(bounds))
-    if not low < high:
-        raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
+    low, high = check_bounds(bounds)
     rtol = float(check_per_bandit("rtol", rtol, 1, low=0.0, low_open=True)[0])
     max_points = check_count("max_points", max_points)
     folder = search_folder(out, axis, options, low)
@@ -140,12 +138,6 @@ def _target(chosen: Metric, target) -> float:
         target = 0.9
     low, high = chosen.span
     return float(check_per_bandit("target", target, 1, low=low, high=high, low_open=True, high_open=True)[0])
-
-
-def _pair(bounds):
-    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
-        raise TypeError(f"bounds must be a pair (low, high), got {bounds!r}")
-    return bounds
 
 
 def _bracket(points: dict, target: float, column: str) -> tuple[float, float] | None:
