@@ -45,6 +45,16 @@ def test_the_intervals_cover_the_dense_grid_minimum(tmp_path, dense_minimum):
     assert again == found  # run again: every point is read back, the same answer
 
 
+def test_an_optimum_beyond_the_widened_bounds_is_said_to_be_at_the_edge(tmp_path):
+    """Regret falls with lr all the way from 1e-4 to 0.2 (widened three times tenfold): the answer says
+    the best point is the search's last, and the optimum may lie above it."""
+    found = optimum(tmp_path, minimize="regret", bounds=(1e-4, 2e-4), n_bandits=200, **{**SETTING,
+                    "steps_per_episode": 100})  # fmt: skip
+    assert not found.bracketed and max(p["value"] for p in found.points) == 0.2
+    assert "the best point is the search's edge (lr = 0.2): the optimum may lie above it" in found.summary()
+    assert json.loads((tmp_path / "optimum.json").read_text())["bracketed"] is False
+
+
 def test_the_fit_is_the_vertex_of_a_quadratic_in_log_x():
     xs = np.geomspace(0.01, 1.0, 9)
     means = (np.log(xs) - np.log(0.07)) ** 2 + 3.0

@@ -189,8 +189,10 @@ class Optimum:
         """ "" when the optimum is bracketed, else a warning's words."""
         if self.bracketed:
             return ""
-        side = "below" if self.estimate <= self.points[0]["value"] else "above"
-        return (f"the best point is the search's edge ({self.axis} = {self.estimate:.4g}): the optimum may lie "
+        column, sign = METRICS[self.metric].column, 1.0 if self.goal == "minimize" else -1.0
+        best = min(self.points, key=lambda p: sign * p[column])
+        side = "below" if best is self.points[0] else "above"
+        return (f"the best point is the search's edge ({self.axis} = {best['value']:.4g}): the optimum may lie "
                 f"{side} it; give bounds beyond it")  # fmt: skip
 
     def summary(self) -> str:
