@@ -16,7 +16,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
     parser = commands.add_parser(
         "optimum",
-        help="where along one axis is a metric lowest or highest? (adaptive search, with 95% intervals)",
+        help="where along one axis is a metric lowest or highest? (adaptive search, with 95%% intervals)",
         description="Bracket the best point on a log grid, then refine around it in log space with the shared random "
         "numbers (every point is a study in OUT/points/, on the same bandits). Prints the axis value where the "
         "metric's mean over the bandits is best and the mean there, each with a 95% interval (a bootstrap over "
