@@ -7,6 +7,9 @@ so each rule's loop does only its own work. Builds are cached in ``$BATCHED_BAND
 (default ``~/.cache/batched_bandit``) under a hash of the source, the flags, the compiler and the
 CPU, so later calls and processes load them in milliseconds. No Python headers, no extra package.
 Without a compiler, ``backend="auto"`` falls back to the portable engine.
+``BATCHED_BANDIT_CPU_ISA=generic`` builds without ``-march=native`` (on x86-64 for the baseline
+``-march=x86-64``: no AVX), so the kernel's generic branch, the one of machines without AVX-512
+or AVX, runs and is tested anywhere; ``bb_isa()`` says which branch a build compiled.
 
 Threads run slices of a chunk in parallel (ctypes releases the GIL during calls) while the calling
 thread polls the kernel's progress counter, so ``on_progress`` hears about the work every
@@ -36,6 +39,7 @@ from ..state import Batch, Outcome, Rule
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
 PORTABLE_FLAGS = ("-O3", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")  # if -march=native fails
+ISA_VARIABLE = "BATCHED_BANDIT_CPU_ISA"  # "native" (default) or "generic"
 LANES = 16  # threads get whole multiples of the kernel's SIMD block (8 or 16 bandits)
 POLL_SECONDS = 0.2  # how often the calling thread reports progress while the kernel runs
 SEED_RULE = Rule()
@@ -113,6 +117,17 @@ def rule_defines(rule: Rule) -> tuple[str, ...]:
     return tuple(f"-D{name}={value}" for name, value in values.items())
 
 
+def flag_sets() -> tuple[tuple[str, ...], ...]:
+    """The compiler flags to try in turn, as $BATCHED_BANDIT_CPU_ISA asks (read at each build)."""
+    isa = os.environ.get(ISA_VARIABLE) or "native"
+    if isa == "native":
+        return FLAGS, PORTABLE_FLAGS
+    if isa == "generic":  # x86-64's baseline is SSE2; elsewhere no -march gives the generic branch
+        x86 = platform.machine().lower() in ("x86_64", "amd64")
+        return ((*PORTABLE_FLAGS, "-march=x86-64") if x86 else PORTABLE_FLAGS,)
+    raise RuntimeError(f'{ISA_VARIABLE} must be "native" or "generic", got {isa!r}')
+
+
 def _cpu_identity() -> str:
     """What -march=native depends on: the CPU's model and feature flags."""
     try:
@@ -143,7 +158,7 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
     source = SOURCE.read_bytes()
     errors = []
-    for flags in (FLAGS, PORTABLE_FLAGS):
+    for flags in flag_sets():
         flags = (*flags, *rule_defines(rule))
         key = hashlib.sha256(
             b"\0".join([source, " ".join(flags).encode(), version.encode(), _cpu_identity().encode()])
@@ -167,6 +182,7 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
             COMPILE_SECONDS[rule] = time.perf_counter() - start
         kernel = ctypes.CDLL(str(library))
         kernel.bb_simulate.restype = ctypes.c_int
+        kernel.bb_isa.restype = ctypes.c_char_p
         kernel.bb_simulate.argtypes = [ctypes.POINTER(_Batch), *[ctypes.c_int64] * 2, ctypes.c_int32,
                                        ctypes.c_uint64, *[ctypes.c_int64] * 2, ctypes.c_int32]  # fmt: skip
         kernel.bb_normals.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
