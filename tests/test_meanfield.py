@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import need
 
 from batched_bandit import run_batch
 from batched_bandit.meanfield import mean_field_p_best
@@ -79,8 +80,7 @@ def test_the_c_loop_equals_numpy(monkeypatch):
               dampening=0.2, nesterov=np.array([False, True, False, False, False, True]),
               weight_decay=np.array([0, 0, 0.1, 0.05, 0, 0]))  # fmt: skip
     args = (mu, best, np.geomspace(0.1, 3, 6), np.full(6, 0.05), 7, 13)
-    if meanfield._compiled(5) is None:
-        pytest.skip("no fused CPU engine here")
+    need("cpu")  # the C loop is the fused CPU engine's kernel
     fast = mean_field_p_best(*args, **kw)
     monkeypatch.setattr(meanfield, "_compiled", lambda n_arms: None)
     np.testing.assert_allclose(fast, mean_field_p_best(*args, **kw), rtol=1e-12, atol=1e-14)
@@ -91,8 +91,7 @@ def test_the_c_loop_survives_weights_far_apart(monkeypatch):
     (exp would overflow unshifted) still gives P(best) = 1 and the numpy loop's values."""
     from batched_bandit import meanfield
 
-    if meanfield._compiled(4) is None:
-        pytest.skip("no fused CPU engine here")
+    need("cpu")
     mu, best = np.array([[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]), np.array([3, 0])
     init = np.array([[0.0, 0.0, 0.0, 2000.0], [0.0, 0.0, 0.0, 2000.0]])
     args = (mu, best, 1.0, 0.1, 3, 5)

@@ -39,9 +39,7 @@ def sequence_digest(result) -> str:
 @functools.cache
 def seed_path(backend: str, temperature: float):
     lr = 0.05 if temperature == 0.03 else 0.01
-    return run_batch(
-        256, temperature=temperature, lr=lr, n_episodes=1500, steps_per_episode=1, seed=7, backend=backend
-    )
+    return run_batch(256, temperature=temperature, lr=lr, n_episodes=1500, steps_per_episode=1, seed=7, backend=backend)
 
 
 # measured on commit 7d319a0, before issue 8 (the rule's design choices) touched the engines
