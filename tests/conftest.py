@@ -5,8 +5,9 @@ Engines. ``FAST_BACKENDS`` are the engines quick enough on a CPU for statistical
 (or of a module, with ``module=True``) before using an engine. An engine that cannot run here (no
 C compiler, no triton, a kernel that does not build) is *skipped*, with its reason, unless
 ``$BATCHED_BANDIT_REQUIRE`` names it (a comma list: ``cpu``, ``triton``): then it is a *failure*.
-CI sets ``BATCHED_BANDIT_REQUIRE=cpu,triton``, so a broken engine can never pass as skipped. No
-test turns any other exception into a skip.
+CI sets ``BATCHED_BANDIT_REQUIRE=cpu,triton``, so a broken engine can never pass as skipped. Other
+skips are narrow and say why: a missing optional package (``importorskip``), CUDA or an x86 CPU
+that a test is about; no test turns an exception into a skip.
 
 The fused CPU engine is built for this machine (``-march=native``); ``BATCHED_BANDIT_CPU_ISA=generic``
 builds its generic (no AVX) branch instead, and CI runs the engine tests a second time so. The

@@ -71,8 +71,9 @@ def test_engine_updates_equal_autograd_and_torch_optim(rule, backend):
     # normal deviate's log comes from each engine's own libm: a few ulp apart for ~1% of the words)
     same = ((out.episode_rewards.double() - sums).abs() <= 1e-5).flatten(1).all(dim=1)
     assert same.sum() >= N_BANDITS - 1, f"{int((~same).sum())} of {N_BANDITS} bandits left the reference's path"
-    # measured on the portable engine: |dw| <= 2e-6 (weights up to 4.4), |dP| <= 4e-7, |d regret| <= 4e-6
-    torch.testing.assert_close(out.weights[same].double(), weights[same].double(), rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(out.episode_p_best[same].double(), p_best[same].double(), rtol=0, atol=2e-6)
+    # measured on every engine and rule (AMD EPYC, AVX-512): |dw| <= 2.2e-6 (weights up to 4.6) but 5.8e-6
+    # for interpreted Triton's RMSprop at K = 20, |dP| <= 1.3e-6, |d regret| <= 8.3e-6; tolerances ~2.5x that
+    torch.testing.assert_close(out.weights[same].double(), weights[same].double(), rtol=0, atol=1.5e-5)
+    torch.testing.assert_close(out.episode_p_best[same].double(), p_best[same].double(), rtol=0, atol=3e-6)
     torch.testing.assert_close(out.episode_regret[same], regret[same], rtol=0, atol=2e-5)
     assert (out.weights - setup.batch.init_weights.float()).abs().amax() > 0.05  # the rule did learn

@@ -36,9 +36,11 @@ N_BANDITS = 2000 if CUDA else 48
 SAME_PATH = 0.99  # least fraction of bandits whose every arm and reward agree with the torch engine
 # Interpreted, the kernel's float32 ops are numpy's, one for one with the torch engine's, but exp
 # (numpy's vs torch's: 1 ulp apart for ~40% of arguments; the seed's rule takes exp2(w log2(e) / T))
-# and log (Gaussian rewards) round differently. Measured on the rule cases: |dw| <= 3.8e-7 (1 + |w|),
-# |dP| <= 1.8e-7, |d regret| <= 1.9e-6 (regret up to ~30: summation order); the tolerances are
-# ~2.5x that; steep cases (lr / T ~ 1 or more) scale them by what was measured there. A kernel whose
+# and log (Gaussian rewards) round differently. numpy's exp and exp2 depend on the CPU (SIMD
+# dispatch): measured on the rule cases with AVX-512 and with numpy kept from it
+# (NPY_DISABLE_CPU_FEATURES="AVX512_ICL X86_V4 X86_V3"), |dw| <= 5.1e-7 (1 + |w|), |dP| <= 2.4e-7,
+# |d regret| <= 1.9e-6 (regret up to ~30: summation order); the tolerances are ~2x that; steep cases
+# (lr / T ~ 1 or more) and RULE_STEEP scale them by what was measured there. A kernel whose
 # log2(e) is cut to 1.4427 moves P(best) by 0.8-2e-6 on the seed's rule: 9 tests here catch it.
 # Compiled, exp2, division and sqrt are the GPU's approximate ones (ex2.approx, div.full,
 # sqrt.approx: ~2 ulp) and mul + add fuse into FMA: the CUDA tolerances are estimates, not yet
@@ -156,8 +158,8 @@ def _normal_kernel(word_ptr, out_ptr, N: tl.constexpr):
 N_RULE = 16
 RULE_RUN = dict(seed=2**64 - 3, n_episodes=4, steps_per_episode=15)
 # RMSprop divides by the root of arms' squared gradients, tiny for arms rarely pulled among 20: |dP|
-# measured 6.3e-7
-RULE_STEEP = {"rmsprop momentum weight_decay, K = 20": 2}
+# measured 6.3e-7 (3.0e-7 with numpy kept from AVX-512)
+RULE_STEEP = {"rmsprop momentum weight_decay, K = 20": 3}
 
 
 def batch_of(rule: str):
