@@ -38,9 +38,10 @@ def suite(*first: str) -> tuple[str, ...]:
 SEED_PROGRAM = "tests/test_reference.py::test_reference_is_the_seed_program"
 TRITON_PINNED = "tests/test_seed_path.py::test_seed_path_is_pinned_on_the_triton_kernel"
 TRITON_COMPILED = "tests/test_triton_engine.py::test_kernel_compiles_for_a100_and_h100_with_thread_local_arms"
+CHUNKING = "tests/test_run.py::test_trajectory_independent_of_batch_size_and_chunking"  # every engine
 
-RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", "sweeps",
-            "rules", "reference")  # fmt: skip
+RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", CHUNKING,
+            "sweeps", "rules", "reference")  # fmt: skip
 POLICY = tests("policy", "optimizers", "torch_engine")  # policy.py is the spec: only tests import it
 OPTIMIZERS = suite("optimizers", "cpu_engine", "invariance", "engines", "rules", "triton_engine")
 OPTIONS = suite("options", "run", "cli", "rules", "study_axes")
@@ -57,7 +58,7 @@ REFERENCE = tests(SEED_PROGRAM, "rules", "policy", "optimizers", "reference")
 REGISTRY = suite("cpu_engine", "run", "engines", "triton_engine", "rules")
 TORCH = suite("torch_engine", "engines", "seed_path", "problem", "cpu_engine", "invariance", "rules")
 CPU = suite("cpu_engine", "seed_path", "engines", "problem", "torch_engine", "run", "invariance", "rules")
-TRITON = tests("triton_engine", TRITON_PINNED, "engines", "rules")
+TRITON = tests("triton_engine", TRITON_PINNED, "engines", CHUNKING, "rules")
 TRITON_AOT = tests(TRITON_COMPILED, "triton_engine")
 STUDY = tests("sweeps", "study_metrics", "study_axes", "study_plan", "study_store", "study_problems", "figures",
               "study_compare", "study_threshold", "cli", "study_dask")  # fmt: skip

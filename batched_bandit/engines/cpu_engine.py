@@ -8,6 +8,9 @@ does only its own work and reads each number by name. Builds are cached in ``$BA
 (default ``~/.cache/batched_bandit``) under a hash of the source, the flags, the compiler and the
 CPU, so later calls and processes load them in milliseconds. No Python headers, no extra package.
 Without a compiler, ``backend="auto"`` falls back to the portable engine.
+``BATCHED_BANDIT_CPU_ISA=generic`` builds without ``-march=native`` (on x86-64 for the baseline
+``-march=x86-64``: no AVX), so the kernel's generic branch, the one of machines without AVX-512
+or AVX, runs and is tested anywhere; ``bb_isa()`` says which branch a build compiled.
 
 The cache is treated as untrusted, as OpenSSH treats key files: a library is loaded only from a
 folder that no one else can write (created 0700), only if it is a regular file (never a symlink)
@@ -48,6 +51,7 @@ from . import MAX_ARMS as ENGINE_MAX_ARMS
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
 PORTABLE_FLAGS = ("-O3", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")  # if -march=native fails
+ISA_VARIABLE = "BATCHED_BANDIT_CPU_ISA"  # "native" (default) or "generic"
 LANES = 16  # threads get whole multiples of the kernel's SIMD block (8 or 16 bandits)
 POLL_SECONDS = 0.2  # how often the calling thread reports progress while the kernel runs
 SEED_RULE = Rule()
@@ -140,6 +144,17 @@ def find_compiler() -> str | None:
     return None
 
 
+def flag_sets() -> tuple[tuple[str, ...], ...]:
+    """The compiler flags to try in turn, as $BATCHED_BANDIT_CPU_ISA asks (read at each build)."""
+    isa = os.environ.get(ISA_VARIABLE) or "native"
+    if isa == "native":
+        return FLAGS, PORTABLE_FLAGS
+    if isa == "generic":  # x86-64's baseline is SSE2; elsewhere no -march gives the generic branch
+        x86 = platform.machine().lower() in ("x86_64", "amd64")
+        return ((*PORTABLE_FLAGS, "-march=x86-64") if x86 else PORTABLE_FLAGS,)
+    raise RuntimeError(f'{ISA_VARIABLE} must be "native" or "generic", got {isa!r}')
+
+
 def _cpu_identity() -> str:
     """What -march=native depends on: the CPU's model and feature flags."""
     try:
@@ -179,7 +194,7 @@ def builds(rule: Rule, compiler: str) -> list[tuple[tuple[str, ...], str]]:
     the source and the header generated for the rule."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
     source = SOURCE.read_bytes() + b"\0" + header(rule).encode()
-    return [(flags, build_key(source, flags, version)) for flags in (FLAGS, PORTABLE_FLAGS)]
+    return [(flags, build_key(source, flags, version)) for flags in flag_sets()]
 
 
 def cache_name(key: str, content: bytes) -> str:
@@ -224,6 +239,7 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
 
 def _declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
     kernel.bb_simulate.restype = ctypes.c_int
+    kernel.bb_isa.restype = ctypes.c_char_p
     kernel.bb_simulate.argtypes = [ctypes.POINTER(_Batch), *[ctypes.c_int64] * 2, ctypes.c_int32,
                                    ctypes.c_uint64, *[ctypes.c_int64] * 2, ctypes.c_int32]  # fmt: skip
     kernel.bb_normals.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
@@ -253,7 +269,7 @@ def _compile(compiler: str, rule: Rule, flags: tuple[str, ...], key: str, folder
 # file descriptors (no symlink followed, no file swapped between check and load); the build key
 # compiled into the library is checked after, and catches files renamed from another build.
 CACHE_FIX = "set BATCHED_BANDIT_CACHE to a folder that only you can write (README: the kernel cache)"
-SYMBOLS = ("bb_simulate", "bb_normals", "bb_philox", "bb_mean_field")
+SYMBOLS = ("bb_simulate", "bb_normals", "bb_philox", "bb_mean_field", "bb_isa")
 _paths: dict[Rule, Path] = {}
 _loaded_fds: list[int] = []  # files loaded through /proc/self/fd/N stay open: that name must not be reused
 

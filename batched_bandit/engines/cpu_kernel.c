@@ -17,7 +17,7 @@
  * with 1 - beta and Adam's bias corrections from the float64 hyperparameters (optimizers.py).
  * The seed's rule keeps its own update, w += (lr inv_t r / total)(onehot total - e): its
  * arithmetic is pinned bit for bit by tests/test_seed_path.py. Builds for AVX-512, AVX2 and no
- * vector instructions give the same bits (tested).
+ * vector instructions give the same bits (tested; BATCHED_BANDIT_CPU_ISA=generic forces the last).
  *
  * Numerics that differ from torch's. exp is a polynomial (relative error < 1e-6 down to x = -20,
  * < 4e-6 down to -87; it moves a sampling boundary by at most ~5e-9, far below the 2^-24 grid of
@@ -645,6 +645,18 @@ int bb_simulate(const bb_batch *a, int64_t lo, int64_t hi, int32_t K, uint64_t s
         if (code) return code;
     }
     return 0;
+}
+
+/* Which branch of the #ifs above this build compiled (for tests: BATCHED_BANDIT_CPU_ISA=generic
+ * must really give the generic one). */
+const char *bb_isa(void) {
+#if defined(__AVX512F__)
+    return "avx512";
+#elif defined(__AVX__)
+    return "avx";
+#else
+    return "generic";
+#endif
 }
 
 /* The Gaussian rewards' normal deviates of n words (for tests against rng.to_normal). */
