@@ -14,6 +14,7 @@ from batched_bandit import run_batch
 from batched_bandit.engines import cpu_engine, resolve_backend, torch_engine
 from batched_bandit.options import make_setup
 from batched_bandit.rng import MASK32, step_uniforms, to_normal
+from batched_bandit.run import TRACE_FIELDS
 from batched_bandit.state import Rule
 
 pytestmark = pytest.mark.skipif(
@@ -92,15 +93,17 @@ def test_an_unusable_cache_folder_falls_back(monkeypatch, tmp_path):
 
 
 def test_kernel_is_compiled_once_per_rule_and_cached(tmp_path):
+    """A build per rule, and one more for a rule's traced runs (record_every), each cached."""
     probe = (
         "from batched_bandit.engines import cpu_engine as c; from batched_bandit.state import Rule; "
-        "c.load_kernel(); c.load_kernel(Rule(optimizer='adam')); c.load_kernel(); print(len(c.COMPILE_SECONDS))"
+        "c.load_kernel(); c.load_kernel(Rule(optimizer='adam')); c.load_kernel(); c.load_kernel(trace=True); "
+        "print(len(c.COMPILE_SECONDS))"
     )
     env = {"BATCHED_BANDIT_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}
     first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert first.stdout.strip() == "2" and second.stdout.strip() == "0"  # two builds, then none
-    assert len(list(tmp_path.glob("cpu_kernel-*.so"))) == 2
+    assert first.stdout.strip() == "3" and second.stdout.strip() == "0"  # three builds, then none
+    assert len(list(tmp_path.glob("cpu_kernel-*.so"))) == 3
 
 
 def test_an_edited_kernel_source_is_rebuilt_not_reused(monkeypatch, tmp_path):
@@ -259,19 +262,24 @@ def test_an_exception_in_on_progress_stops_the_kernel(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("record_every", [None, 7], ids=["untraced", "traced"])
 @pytest.mark.parametrize("isa_flags", [("-mavx2", "-mfma"), ()], ids=["avx2", "portable"])
 @pytest.mark.parametrize("rule", ["rmsprop momentum centered", "gaussian, mean baseline", "threshold (2, -0.5), init"])
-def test_other_instruction_sets_give_the_same_bits(rule, isa_flags, monkeypatch, tmp_path):
+def test_other_instruction_sets_give_the_same_bits(rule, isa_flags, record_every, monkeypatch, tmp_path):
     """8 lanes and the vector-extension Philox (AVX2), or no vector instructions at all: same numbers."""
     batch = make_setup(100, torch.arange(100), **RULES[rule]).batch
-    kw = dict(seed=3, n_episodes=40, steps_per_episode=25)
+    kw = dict(seed=3, n_episodes=40, steps_per_episode=25, record_every=record_every)
+    trace = record_every is not None
     native = cpu_engine.simulate(batch, **kw)
-    kernel = cpu_engine.load_kernel(batch.rule)
+    kernel = cpu_engine.load_kernel(batch.rule, trace)
     library = tmp_path / "kernel.so"
     flags = ("-O3", *isa_flags, *cpu_engine.FLAGS[2:])
-    assert cpu_engine.compile_kernel(cpu_engine.find_compiler(), batch.rule, flags, library) is None
+    assert cpu_engine.compile_kernel(cpu_engine.find_compiler(), batch.rule, flags, library, trace) is None
     other = ctypes.CDLL(str(library))
     other.bb_simulate.restype, other.bb_simulate.argtypes = kernel.bb_simulate.restype, kernel.bb_simulate.argtypes
-    monkeypatch.setitem(cpu_engine._kernels, batch.rule, other)
+    monkeypatch.setitem(cpu_engine._kernels, (batch.rule, trace), other)
     out = cpu_engine.simulate(batch, **kw)
     assert torch.equal(out.episode_rewards, native.episode_rewards) and torch.equal(out.weights, native.weights)
+    n_points = 40 * 25 // 7 if trace else 0
+    for name in TRACE_FIELDS:
+        assert getattr(out, name).shape == (100, n_points) and torch.equal(getattr(out, name), getattr(native, name))

@@ -55,7 +55,8 @@ first_run = {
     mid: float(secs) for mid, status, by, secs in LINE.findall((D / "log1.txt").read_text()) if status == "survived"
 }  # the first pass, on the merge itself (9e84794), stopped after 32
 PARTIAL = {  # survivors-to-be whose pass was stopped (to rerun the list with their new test) before the end
-    "run-safety-net": "no failure in 515 s of its selection (tree bfdd133), pass stopped; no test reached _check_finite",
+    "run-safety-net": "no failure in 515 s of its selection (tree bfdd133), pass stopped; "
+    "no test reached _check_finite",
     "mem-recorded": "no failure in 420 s of its selection (tree 0295a9d), pass stopped",
     "res-format-exact": "no failure in 434 s of its selection (tree 0295a9d), pass stopped",
     "eng-warn-float64": "no failure in 260 s of its selection (tree ba0aa0c), pass stopped",
@@ -85,7 +86,7 @@ count = lambda *s: sum(r["status"] in s for r in ordered)  # noqa: E731
 killed, survived = count("killed", "timeout"), count("survived")
 out = {
     "command": "python tools/mutate.py --check-equivalent --jobs 2 --timeout 1800 --json ... (in passes, see passes)",
-    "passes": [dict(log=l, commit=c) for l, _, c in PASSES],
+    "passes": [dict(log=log, commit=c) for log, _, c in PASSES],
     "machine": "2-core AMD EPYC Zen 4 VM (x86_64), shared; Python 3.11.7",
     "total": len(ordered),
     "killed": killed,
