@@ -20,6 +20,7 @@ from batched_bandit import run_batch
 from batched_bandit.engines import cpu_engine, resolve_backend, torch_engine
 from batched_bandit.options import make_setup
 from batched_bandit.rng import MASK32, step_uniforms, to_normal
+from batched_bandit.run import TRACE_FIELDS
 from batched_bandit.state import Rule
 
 
@@ -89,15 +90,17 @@ def test_an_unusable_cache_folder_falls_back(monkeypatch, tmp_path):
 
 
 def test_kernel_is_compiled_once_per_rule_and_cached(tmp_path):
+    """A build per rule, and one more for a rule's traced runs (record_every), each cached."""
     probe = (
         "from batched_bandit.engines import cpu_engine as c; from batched_bandit.state import Rule; "
-        "c.load_kernel(); c.load_kernel(Rule(optimizer='adam')); c.load_kernel(); print(len(c.COMPILE_SECONDS))"
+        "c.load_kernel(); c.load_kernel(Rule(optimizer='adam')); c.load_kernel(); c.load_kernel(trace=True); "
+        "print(len(c.COMPILE_SECONDS))"
     )
     env = {"BATCHED_BANDIT_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}
     first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert first.stdout.strip() == "2" and second.stdout.strip() == "0"  # two builds, then none
-    assert len(list(tmp_path.glob("cpu_kernel-*.so"))) == 2
+    assert first.stdout.strip() == "3" and second.stdout.strip() == "0"  # three builds, then none
+    assert len(list(tmp_path.glob("cpu_kernel-*.so"))) == 3
 
 
 def test_an_edited_kernel_source_is_rebuilt_not_reused(monkeypatch, tmp_path):
@@ -237,28 +240,33 @@ def test_an_exception_in_on_progress_stops_the_kernel(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("record_every", [None, 7], ids=["untraced", "traced"])
 @pytest.mark.parametrize("isa_flags", [("-mavx2", "-mfma"), ("-march=x86-64",)], ids=["avx2", "generic"])
 @pytest.mark.parametrize(
     "rule", ["rmsprop centered momentum", "gaussian, mean baseline, K = 20", "seed, bernoulli (1, 0), init"]
 )
-def test_other_instruction_sets_give_the_same_bits(rule, isa_flags, monkeypatch, tmp_path):
+def test_other_instruction_sets_give_the_same_bits(rule, isa_flags, record_every, monkeypatch, tmp_path):
     """8 lanes and the vector-extension Philox (AVX2), or no vector instructions at all: same numbers."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         pytest.skip("x86 instruction sets")  # elsewhere the generic branch is the native one
     batch = make_setup(100, torch.arange(100), **options(rule, 100)).batch
-    kw = dict(seed=3, n_episodes=40, steps_per_episode=25)
+    kw = dict(seed=3, n_episodes=40, steps_per_episode=25, record_every=record_every)
+    trace = record_every is not None
     native = cpu_engine.simulate(batch, **kw)
-    kernel = cpu_engine.load_kernel(batch.rule)
+    kernel = cpu_engine.load_kernel(batch.rule, trace)
     library = tmp_path / "kernel.so"
     flags = ("-O3", *isa_flags, *cpu_engine.FLAGS[2:])
-    assert cpu_engine.compile_kernel(cpu_engine.find_compiler(), batch.rule, flags, library) is None
+    assert cpu_engine.compile_kernel(cpu_engine.find_compiler(), batch.rule, flags, library, trace) is None
     other = ctypes.CDLL(str(library))
     other.bb_simulate.restype, other.bb_simulate.argtypes = kernel.bb_simulate.restype, kernel.bb_simulate.argtypes
     other.bb_isa.restype = ctypes.c_char_p
     assert other.bb_isa() == (b"avx" if "-mavx2" in isa_flags else b"generic")
-    monkeypatch.setitem(cpu_engine._kernels, batch.rule, other)
+    monkeypatch.setitem(cpu_engine._kernels, (batch.rule, trace), other)
     out = cpu_engine.simulate(batch, **kw)
     assert torch.equal(out.episode_rewards, native.episode_rewards) and torch.equal(out.weights, native.weights)
+    n_points = 40 * 25 // 7 if trace else 0
+    for name in TRACE_FIELDS:
+        assert getattr(out, name).shape == (100, n_points) and torch.equal(getattr(out, name), getattr(native, name))
 
 
 def expected_isa() -> str:
@@ -346,7 +354,7 @@ def test_every_rule_variant_compiles_and_follows_the_portable_engine(tmp_path, m
     monkeypatch.setattr(cpu_engine, "COMPILE_SECONDS", {})
     for rule in rules:
         kernel = cpu_engine.load_kernel(rule)  # from the cache the builders filled: no compile here
-        assert rule not in cpu_engine.COMPILE_SECONDS and kernel.bb_isa().decode() == expected_isa()
+        assert (rule, False) not in cpu_engine.COMPILE_SECONDS and kernel.bb_isa().decode() == expected_isa()
         batch = make_setup(16, torch.arange(16), **rule_options(rule)).batch
         assert batch.rule == rule
         kw = dict(seed=5, n_episodes=40, steps_per_episode=1)

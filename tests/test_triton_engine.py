@@ -252,15 +252,15 @@ def test_on_steps_is_called_once_with_every_step():
 
 
 # The kernel compiled ahead of time for an A100 (sm_80) and an H100 (sm_90), without a GPU, per rule
-# and K. A fresh process: this session runs the interpreter, which cannot compile. Each rule must keep
-# a bandit in one thread's registers: no spills to local memory up to 16 arms, no shuffles, barriers
-# or shared memory (the arm axis never leaves the thread).
+# and K, untraced and traced (record_every). A fresh process: this session runs the interpreter, which
+# cannot compile. Each rule must keep a bandit in one thread's registers: no spills to local memory
+# up to 16 arms, no shuffles, barriers or shared memory (the arm axis never leaves the thread).
 COMPILE = "import json, sys; from batched_bandit.engines import triton_aot as a; "
 COMPILE += "print(json.dumps(a.inspect_many(json.loads(sys.argv[1]))))"
 
 
-def compiled(cases: list[tuple[str, int, int]]) -> list[dict]:
-    """triton_aot.inspect of (rule name, K, compute capability) cases, in a fresh process."""
+def compiled(cases: list[tuple[str, int, int, bool]]) -> list[dict]:
+    """triton_aot.inspect of (rule name, K, compute capability, traced) cases, in a fresh process."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     out = subprocess.run([sys.executable, "-c", COMPILE, json.dumps(cases)], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -268,23 +268,27 @@ def compiled(cases: list[tuple[str, int, int]]) -> list[dict]:
 
 
 def assert_thread_local_without_spills(cases):
-    for (rule, n_arms, capability), report in zip(cases, compiled(cases)):
-        case = f"{rule}, K = {n_arms}, sm_{capability}: {report}"
+    for (rule, n_arms, capability, traced), report in zip(cases, compiled(cases)):
+        case = f"{rule}, K = {n_arms}, sm_{capability}, {'traced' if traced else 'untraced'}: {report}"
         assert report["stack"] == report["local"] == report["spill_instructions"] == report["ptx_local"] == 0, case
         assert report["shuffles"] == report["barriers"] == report["shared"] == report["shared_bytes"] == 0, case
-        assert report["ex2_in_ptx"] == 5 * triton.next_power_of_2(n_arms), case  # 4 inlined steps + P(best)
+        # exp of the arms: 4 inlined steps, the episode's P(best) and, traced, a trace point after each step
+        assert report["ex2_in_ptx"] == (9 if traced else 5) * triton.next_power_of_2(n_arms), case
+        if traced:  # between trace points, a step costs little more than untraced (its reward's addition, a test)
+            assert report["loop_instructions"] > 2 * report["instructions_per_step"] > 0, case
 
 
 def test_kernel_compiles_for_a100_and_h100_with_thread_local_arms():
-    cases = [(rule, k, cc) for rule in ("sgd (the seed)", "adam") for k in (4, 16) for cc in (80, 90)]
-    assert_thread_local_without_spills(cases)
+    cases = [(rule, k, cc, False) for rule in ("sgd (the seed)", "adam") for k in (4, 16) for cc in (80, 90)]
+    assert_thread_local_without_spills([*cases, ("adam", 16, 90, True)])  # traced: the most registers
 
 
 @pytest.mark.slow
 def test_every_rule_compiles_for_a100_and_h100_with_thread_local_arms():
     # triton_aot.RULES: the seed's, SGD momentum + nesterov + weight decay, both baselines, Adam,
-    # RMSprop, centred RMSprop with momentum, Gaussian rewards
-    cases = [(rule, k, cc) for rule in triton_aot.RULES for k in (4, 16) for cc in (80, 90)]
+    # RMSprop, centred RMSprop with momentum, Gaussian rewards; untraced and traced
+    cases = [(rule, k, cc, traced) for rule in triton_aot.RULES for k in (4, 16) for cc in (80, 90)
+             for traced in (False, True)]  # fmt: skip
     assert_thread_local_without_spills(cases)
 
 
