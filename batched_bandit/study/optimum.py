@@ -32,7 +32,7 @@ import numpy as np
 from ..checks import check_count, check_per_bandit
 from ..metrics import METRICS
 from ..metrics import metric as metric_named
-from ..schema import OPTIONS, split_aliases
+from ..schema import MODEL_OF, OPTIONS, applies, split_aliases
 from .axes import AXES, check_axis
 from .integrity import to_json
 from .points import (
@@ -280,7 +280,8 @@ def optimum(
     options = split_aliases(options)
     values = _by_values(by, axis, options)
     # every search checked before any runs; each gets the options that apply to it (beta2 for adam only)
-    searches = [_applying({**options, by: value}, check_search(axis, {**options, by: value}, low)) for value in values]
+    each_value = [_for_value(options, by, value) for value in values]
+    searches = [_applying(each, check_search(axis, each, low)) for each in each_value]
     folder = search_folder(out, axis, searches[0], low, points=False)
     results = [
         _search(folder / by_folder(by, value), axis, goal, metric, (low, high), rtol, max_points, n_bandits, progress,
@@ -325,6 +326,13 @@ def _by_values(by: str, axis: str, options: dict) -> list:
             return [False, True]
         raise ValueError(f"by={by}: give its values, e.g. {by}=[...] ({option.flag} on the command line)")
     return check_axis(by, given)
+
+
+def _for_value(options: dict, by: str, value) -> dict:
+    """``options`` with ``by = value``, less the options that do not apply there (beta2 with sgd)."""
+    chosen = {**options, by: value}
+    model = MODEL_OF[next((k for k in MODEL_OF if k in chosen), "arms")]
+    return {k: v for k, v in chosen.items() if k not in OPTIONS or applies(k, chosen, model)}
 
 
 def _applying(options: dict, setting: Setting) -> dict:
