@@ -146,13 +146,12 @@ def trace_points(n_steps: int, record_every: int | None) -> int:
     return 0 if record_every is None else n_steps // record_every
 
 
+def trace_dtypes(dtype: torch.dtype) -> dict[str, torch.dtype]:
+    """The dtype of each of Outcome's trace fields when the run computes in ``dtype``."""
+    return {"trace_p_best": torch.float32, "trace_regret": torch.float32, "trace_reward": dtype,
+            "trace_optimal": torch.int32, "trace_success": torch.bool}  # fmt: skip
+
+
 def empty_trace(n_bandits: int, n_points: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:
-    """Outcome's trace fields, allocated: (B, R) each."""
-    shape = (n_bandits, n_points)
-    return {
-        "trace_p_best": torch.zeros(shape, dtype=torch.float32, device=device),
-        "trace_regret": torch.zeros(shape, dtype=torch.float32, device=device),
-        "trace_reward": torch.zeros(shape, dtype=dtype, device=device),
-        "trace_optimal": torch.zeros(shape, dtype=torch.int32, device=device),
-        "trace_success": torch.zeros(shape, dtype=torch.bool, device=device),
-    }
+    """Outcome's trace fields, (B, R) each, allocated but not filled: an engine writes every point."""
+    return {name: torch.empty(n_bandits, n_points, dtype=d, device=device) for name, d in trace_dtypes(dtype).items()}

@@ -1,9 +1,17 @@
-"""Interval estimates and tests for proportions (success rates)."""
+"""Interval estimates and tests: proportions (success rates), means, and paired comparisons.
+
+The distributions (t, chi-square, binomial, Wilcoxon's signed-rank) come from SciPy; SciPy is
+imported where a function needs it, since ``scipy.stats`` takes ~0.5 s to import and most
+programs that load this module (every ``run_batch``) use only the normal intervals.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
+
+import numpy as np
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -42,21 +50,10 @@ def two_proportion_z(successes_a: int, n_a: int, successes_b: int, n_b: int) -> 
 
 
 def chi_square_sf(x: float, df: int) -> float:
-    """P(X >= x) for X ~ chi-square with integer ``df`` >= 1 (closed forms, Abramowitz-Stegun 26.4)."""
-    if x <= 0:
-        return 1.0
-    if df % 2 == 0:  # Q = exp(-x/2) * sum_{i < df/2} (x/2)^i / i!
-        term = total = 1.0
-        for i in range(1, df // 2):
-            term *= x / 2 / i
-            total += term
-        return math.exp(-x / 2) * total
-    root = math.sqrt(x)  # Q = 2 (1 - Phi(sqrt x)) + 2 phi(sqrt x) sum_i x^(i - 1/2) / (1 3 ... (2i - 1))
-    term, total = root, 0.0
-    for i in range(1, (df - 1) // 2 + 1):
-        total += term
-        term *= x / (2 * i + 1)
-    return min(1.0, math.erfc(root / math.sqrt(2)) + 2 * math.exp(-x / 2) / math.sqrt(2 * math.pi) * total)
+    """P(X >= x) for X ~ chi-square with ``df`` degrees of freedom."""
+    from scipy import stats
+
+    return 1.0 if x <= 0 else float(stats.chi2.sf(x, df))
 
 
 def chi_square_homogeneity(table) -> tuple[float, int, float]:
@@ -76,14 +73,10 @@ def chi_square_homogeneity(table) -> tuple[float, int, float]:
 
 
 def binomial_cdf_half(k: int, n: int) -> float:
-    """P(X <= k) for X ~ Binomial(n, 1/2), exactly summed in log space (no scipy)."""
-    if k < 0:
-        return 0.0
-    if k >= n:
-        return 1.0
-    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(k + 1)]
-    top = max(log_terms)
-    return min(1.0, math.exp(top + math.log(sum(math.exp(t - top) for t in log_terms)) - n * math.log(2)))
+    """P(X <= k) for X ~ Binomial(n, 1/2)."""
+    from scipy import stats
+
+    return float(stats.binom.cdf(k, n, 0.5))
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -107,8 +100,9 @@ def paired_difference_interval(a: int, b: int, c: int, d: int, confidence: float
 
 
 def format_p(p: float) -> str:
-    """A p-value for people: 3 significant digits, and "< 1e-300" where it underflows to 0."""
-    return "< 1e-300" if p == 0 else f"{p:.3g}"
+    """A p-value for people: 3 significant digits, "< 1e-300" where it underflows to 0, and
+    "undefined" for NaN (a t test of one pair)."""
+    return "undefined" if math.isnan(p) else "< 1e-300" if p == 0 else f"{p:.3g}"
 
 
 def holm(p_values: list[float]) -> list[float]:
@@ -120,3 +114,94 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Setting A against setting B on one per-bandit metric, bandit j of A paired with bandit j of B."""
+
+    n: int  # pairs
+    mean_a: float
+    mean_b: float
+    difference: float  # the mean of a - b over the pairs
+    ci: tuple[float, float]  # its t interval; (NaN, NaN) for one pair
+    p_t: float  # the paired t test of a zero mean difference, two-sided; NaN for one pair
+    p_wilcoxon: float  # Wilcoxon's signed-rank test, two-sided, as R's wilcox.test(paired = TRUE)
+    confidence: float = 0.95
+
+    def summary(self) -> str:
+        low, high = self.ci
+        interval = "undefined for one pair" if math.isnan(low) else f"{low:+.4g} .. {high:+.4g}"
+        return (
+            f"A {self.mean_a:.4g}, B {self.mean_b:.4g}: difference A - B {self.difference:+.4g} "
+            f"({self.confidence:.0%} CI {interval}); paired t p {p_phrase(self.p_t)}, "
+            f"Wilcoxon signed-rank p {p_phrase(self.p_wilcoxon)} ({self.n:,} pair{'s' * (self.n != 1)})"
+        )
+
+
+def paired_difference(x, y, confidence: float = 0.95) -> PairedDifference:
+    """The mean paired difference of ``x - y`` with its t interval, the paired t test and Wilcoxon's
+    signed-rank test. ``x``, ``y``: (n,) values of one metric, pair j = (x[j], y[j]).
+
+    Without spread the tests are defined by their limits rather than left as 0 / 0: all differences
+    0 -> interval (0, 0), p = 1; all equal to d != 0 -> interval (d, d), p_t = 0. One pair says nothing
+    of the spread: interval and p_t are NaN (the signed-rank p is defined, and 1)."""
+    a, b = _pair_of_arrays(x, y)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    from scipy import stats
+
+    d = a - b
+    n = d.size
+    if np.all(d == d[0]):
+        mean = float(d[0])  # exactly: a mean of n copies of d may round off d
+        if n == 1:
+            ci, p_t = (math.nan, math.nan), math.nan
+        else:
+            ci, p_t = (mean, mean), 1.0 if mean == 0 else 0.0
+    else:
+        mean, se = float(np.mean(d)), float(np.std(d, ddof=1)) / math.sqrt(n)
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+        ci, p_t = (mean - half, mean + half), float(2 * stats.t.sf(abs(mean) / se, n - 1))
+    return PairedDifference(n, float(np.mean(a)), float(np.mean(b)), mean, ci, p_t, signed_rank_p(d), confidence)
+
+
+def signed_rank_p(d) -> float:
+    """Two-sided p-value of Wilcoxon's signed-rank test that differences ``d`` (n,) centre on 0, as
+    R's ``wilcox.test`` by default: zero differences dropped (Wilcoxon's convention, not Pratt's);
+    the exact distribution when fewer than 50 remain and there were no ties and no zeros, else the
+    normal approximation with continuity and tie corrections. 1 when every difference is 0."""
+    from scipy import stats
+
+    d = np.asarray(d, dtype=np.float64)
+    nonzero = d[d != 0]
+    n = nonzero.size
+    if n == 0:
+        return 1.0
+    exact = n < 50 and n == d.size and np.unique(np.abs(nonzero)).size == n
+    result = stats.wilcoxon(nonzero, zero_method="wilcox", correction=True, method="exact" if exact else "approx")
+    return float(result.pvalue)
+
+
+def _pair_of_arrays(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """x, y as float64 arrays of one shape (n,), n >= 1, finite."""
+    arrays = []
+    for name, values in (("x", x), ("y", y)):
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D array of per-bandit values, got shape {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name}: values must be finite, got {float(array[~np.isfinite(array)][0])!r}")
+        arrays.append(array)
+    a, b = arrays
+    if a.size != b.size:
+        raise ValueError(f"x and y must pair up: {a.size:,} values in x, {b.size:,} in y")
+    if a.size == 0:
+        raise ValueError("x and y are empty: a paired comparison needs at least one pair")
+    return a, b
+
+
+def p_phrase(p: float) -> str:
+    """ "= 0.0123", "< 1e-300" or "undefined": a p-value to follow "p" in a sentence."""
+    text = format_p(p)
+    return text if text[0] in "<u" else f"= {text}"

@@ -1,12 +1,17 @@
 """The study layer's costs, side by side in one run (issue 10): sweep-layer overhead in process,
-a 2-worker LocalCluster against the in-process engine, per-task overhead, store commits/s, and
-the bandit-steps precision targeting saves.
+a 2-worker LocalCluster against the in-process engine, per-task overhead, store commits/s, the
+bandit-steps precision targeting saves, and the time random problems cost (issue 17).
 
-    python benchmarks/study.py                 # everything (about 5 minutes on a 2-core machine)
-    python benchmarks/study.py --only overhead dask tasks commits precision --repeats 3
+    python benchmarks/study.py                 # everything (about 6 minutes on a 2-core machine)
+    python benchmarks/study.py --only overhead dask tasks commits precision problems --repeats 3
 
 The temperature sweep is the README's: 25 temperatures (0.01..100, log), seed arms, lr 0.01,
 50 x 1,000 steps, 10,000 bandits per setting. Medians of --repeats where a case is repeated.
+The random-problem sweep is Sutton & Barto's parameter study of the gradient bandit: 10 arms with
+means N(0, 1) per bandit (--means normal:10:0:1), a mean baseline, T = 1, 7 step sizes 1/32..2,
+1,000 steps, 10,000 bandits each; it times building the tasks' batches and drawing the problems
+by wrapping study.task.batch_setup and RandomArms.draw, so it runs on older versions too (before /
+after numbers: run it with PYTHONPATH pointing at the other version).
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ import numpy as np
 import torch
 
 from batched_bandit import run_batch, sweep
-from batched_bandit.study import InProcess, dask_client
+from batched_bandit.metrics import METRICS_LIST
+from batched_bandit.random_arms import RandomArms
+from batched_bandit.study import InProcess, dask_client, normal_arms
+from batched_bandit.study import task as study_task
 from batched_bandit.study.axes import grid_and_columns
 from batched_bandit.study.integrity import to_json
 from batched_bandit.study.plan import Task
@@ -32,6 +40,7 @@ from batched_bandit.study.sweep import study_spec
 from batched_bandit.study.task import HISTOGRAM_BINS
 
 TEMPERATURES = np.geomspace(0.01, 100, 25)
+MEANS = [m.name for m in METRICS_LIST if m.kind == "mean"]  # the metrics a block keeps sums of
 
 
 def last_call(folder: Path) -> dict:
@@ -114,23 +123,17 @@ def commits(tmp: Path, n_commits: int, n_settings: int, n_episodes: int) -> None
     """Store.commit of a task of ``n_settings`` settings (E episodes, K = 4, 1,024 bandits) in a loop."""
     settings, given = grid_and_columns(temperature=np.geomspace(0.1, 10, n_settings), n_episodes=n_episodes)
     spec = study_spec(settings, given, n_bandits=1024 * n_commits, seed=0, dtype="float32", block_bandits=1024,
-                      precision=None, max_bandits=None)  # fmt: skip
+                      precision=None, max_bandits=None, record_every=None)  # fmt: skip
     store = Store.open(tmp / "commits", spec, [{k: to_json(v) for k, v in s.items()} for s in settings])
     tasks = [Task(f"b{b}:s0-{n_settings - 1}", 0, 0, b, tuple(range(n_settings))) for b in range(n_commits)]
     store.plan(tasks)
     rng = np.random.default_rng(0)
-    stats = {
-        "n": 1024,
-        "successes": rng.integers(0, 1024, n_episodes),
-        "p_best_sum": rng.random(n_episodes),
-        "p_best_sq": rng.random(n_episodes),
-        "regret_sum": rng.random(n_episodes),
-        "regret_sq": rng.random(n_episodes),
-        "locked": np.array([1, 2, 3]),
-        "p_best_hist": np.arange(HISTOGRAM_BINS),
-        "last_rewards": rng.random(4),
-        "verdicts": bytes(128),
-    }
+    stats = {"n": 1024, "final_successes": 0, "successes": rng.integers(0, 1024, n_episodes),
+             "locked": np.array([1, 2, 3]), "p_best_hist": np.arange(HISTOGRAM_BINS), "last_rewards": rng.random(4),
+             "verdicts": bytes(128)}  # fmt: skip
+    for m in MEANS:  # the sums at each episode and over the run, and each bandit's value
+        stats.update({f"{m}_sum": rng.random(n_episodes), f"{m}_sq": rng.random(n_episodes),
+                      f"final_{m}": rng.random(2), f"bandit_{m}": rng.random(1024).astype(np.float32)})  # fmt: skip
     result = {"stats": dict.fromkeys(range(n_settings), stats), "backend": "cpu", "device": "cpu", "engine_s": 1.0}
     start = time.perf_counter()
     for task in tasks:
@@ -172,9 +175,52 @@ def precision(tmp: Path, eps: float) -> None:
     )
 
 
+class Timed:
+    """Seconds spent in a function while it is wrapped (``with Timed(owner, name) as t: ...; t.s``)."""
+
+    def __init__(self, owner, name: str):
+        self.owner, self.name, self.s = owner, name, 0.0
+
+    def __enter__(self):
+        self.original = getattr(self.owner, self.name)
+
+        def timed(*args, **kwargs):
+            tick = time.perf_counter()
+            try:
+                return self.original(*args, **kwargs)
+            finally:
+                self.s += time.perf_counter() - tick
+
+        setattr(self.owner, self.name, timed)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(self.owner, self.name, self.original)
+
+
+def problems(repeats: int, tmp: Path) -> None:
+    """Random problems against fixed ones in the same sweep: drawing the problems and building the
+    batches, as shares of the engine's time (issue 17's target: drawing <= 5%)."""
+    fixed = tuple(float(x) for x in np.random.default_rng(0).standard_normal(10))  # one 10-armed problem
+    axes = dict(lr=np.geomspace(1 / 32, 2, 7), baseline="mean", temperature=1.0, n_bandits=10000, n_episodes=1,
+                steps_per_episode=1000)  # fmt: skip
+    print("\n## random problems: 7 step sizes x 10,000 bandits x 1,000 steps, 10 arms, mean baseline, T = 1")
+    print("| problems | repeat | wall s | engine s | batches built s | problems drawn s | drawn / engine | "
+          "built / engine |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for label, means in (("normal:10:0:1 per bandit", normal_arms(10, 0.0, 1.0)), ("one fixed vector", fixed)):
+        for i in range(repeats):
+            out = tmp / f"problems-{label[:6]}{i}"
+            with Timed(study_task, "batch_setup") as built, Timed(RandomArms, "draw") as drawn:
+                sweep(out, means=[means], **axes)
+            call = last_call(out)
+            print(f"| {label} | {i} | {call['total_s']:.2f} | {call['engine_s']:.3f} | {built.s:.3f} | {drawn.s:.3f} | "
+                  f"{drawn.s / call['engine_s']:.1%} | {built.s / call['engine_s']:.1%} |")  # fmt: skip
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", default=["overhead", "dask", "tasks", "commits", "precision"])
+    parser.add_argument("--only", nargs="+", default=["overhead", "dask", "tasks", "commits", "precision", "problems"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--eps", type=float, default=0.005)
@@ -196,6 +242,8 @@ def main(argv=None) -> None:
             commits(tmp, 1000, 25, 50)
         if "precision" in args.only:
             precision(tmp, args.eps)
+        if "problems" in args.only:
+            problems(args.repeats, tmp)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,20 @@ def test_cli_no_record_episodes_keeps_one(capsys):
     assert json.loads(capsys.readouterr().out)["episodes_recorded"] == 1
 
 
+def test_cli_run_record_every_carries_the_trace_in_json_and_prints_nothing_new(capsys):
+    common = ["run", "--n-bandits", "30", "--episodes", "2", "--steps", "15", "--no-progress", "--backend", "torch"]
+    assert main([*common, "--json", "--record-every", "10"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    res = run_batch(30, n_episodes=2, steps_per_episode=15, backend="torch", record_every=10)
+    assert out["record_every"] == 10 and out["trace"]["step"] == [10, 20, 30]
+    for name in ("success", "p_best", "regret", "reward", "optimal_action"):
+        assert out["trace"][name] == getattr(res.trace, name).double().mean(dim=0).tolist(), name
+    assert main(common) == 0
+    plain = capsys.readouterr().out
+    assert main([*common, "--record-every", "10"]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == plain.splitlines()[:-1]  # the last line: the timing
+
+
 def test_counts_accept_whole_numbers_written_as_floats_like_the_api(capsys):
     assert main(["run", "--n-bandits", "1e2", "--episodes", "2.0", "--steps", "10", "--json", "--no-progress"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -168,7 +182,7 @@ def test_cli_sweep_log_spaces_the_ranges_named_by_axis_or_flag():
     ranges = ["--lr", "0.01:1:3", "--episodes", "1:100:3", "--steps", "10:1000:3", "--temperature", "1:3:3"]
     args = parser.parse_args(["sweep", "--out", "x", *ranges, "--log", "lr", "episodes", "steps_per_episode"])
     axes = axes_of(args, parser)
-    assert list(axes["lr"]) == pytest.approx([0.01, 0.1, 1.0], rel=1e-12)
+    assert list(axes["lr"]) == [0.01, 0.1, 1.0]  # rounded to 12 digits: exactly what one would type
     assert list(axes["n_episodes"]) == [1, 10, 100] and list(axes["steps_per_episode"]) == [10, 100, 1000]
     assert list(axes["temperature"]) == [1.0, 2.0, 3.0]  # not named: linear
 
@@ -188,7 +202,7 @@ def test_every_command_that_simulates_takes_the_same_option_flags():
     from batched_bandit.schema import OPTIONS
 
     every = {o.flag for o in OPTIONS.values()} | {"--betas"}
-    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == every
+    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == option_flags("optimum") == every
 
 
 def test_threshold_takes_every_rule_option(tmp_path, monkeypatch, capsys):
@@ -209,3 +223,55 @@ def test_threshold_takes_every_rule_option(tmp_path, monkeypatch, capsys):
     assert seen["dampening"] == 0.0 and seen["n_episodes"] == 2 and threshold_command is not None
     assert main(["threshold", "--out", str(tmp_path), "--optimizer", "rmsprop", "--centered", "false"]) == 2
     assert seen["centered"] is False and seen["optimizer"] == "rmsprop"
+
+
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("0.03125:2:7:log", [0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0]),  # numpy: 0.12499999999999999, ...
+        ("0:1:11", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),  # numpy: 0.30000000000000004, ...
+        ("-0.3:0.3:7", [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3]),  # numpy: 5.6e-17 for the middle
+        ("0.001:1000:7:log", [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]),
+        ("1:10:3:log", [1.0, 3.16227766017, 10.0]),  # 12 significant digits
+        ("1e-7:3e-7:5", [1e-7, 1.5e-7, 2e-7, 2.5e-7, 3e-7]),
+        ("0.12345678901234567:1:3:lin", [0.12345678901234567, 0.56172839451, 1.0]),  # ends as typed; 12 digits of 1
+        ("5:6:1", [5.0]),
+    ],
+)
+def test_ranges_give_the_numbers_people_type(text, values):
+    from batched_bandit.cli.args import parse_axis
+
+    assert parse_axis("--lr", text) == values
+    assert all(type(v) is float for v in values)
+
+
+def test_a_range_that_rounds_to_repeats_is_refused():
+    from batched_bandit.cli.args import parse_axis
+
+    for text in ("1:1.0000000000001:3", "2:2:2"):
+        with pytest.raises(ValueError, match=f"--lr: the range {text} gives repeated values"):
+            parse_axis("--lr", text)
+
+
+def test_a_table_s_numbers_name_settings_in_compare(tmp_path, capsys):
+    """Issue 17's example end to end: a log range stores 0.125 (not 0.12499999999999999), and compare takes
+    lr as a table shows it (0.03162 for 0.0316227766...); its errors list the values in numeric order."""
+    from batched_bandit.study import load_rows
+
+    common = ["--n-bandits", "50", "--episodes", "1", "--steps", "20", "--no-figures", "--no-progress"]
+    assert main(["sweep", "--out", str(tmp_path / "pow2"), "--lr", "0.03125:2:7:log", *common]) == 0
+    assert [r["lr"] for r in load_rows(tmp_path / "pow2")] == [0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0]
+    assert main(["sweep", "--out", str(tmp_path / "log"), "--lr", "0.001:1:7:log", *common]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "log"), "--a", "lr=0.03162", "--b", "lr=0.1", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["a"]["lr"] == 0.0316227766017 and record["b"]["lr"] == 0.1
+    assert main(["compare", str(tmp_path / "log"), "--a", "lr=0.02", "--b", "lr=0.1"]) == 2
+    assert "values in the study: lr 0.001, 0.00316228, 0.01, 0.0316228, 0.1, 0.316228, 1\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["plot"], ["compare"], ["threshold"], ["optimum"]])
+def test_every_help_prints(command, capsys):
+    """--help of the program and of each command (a bare % in a help string broke the program's)."""
+    assert main([*command, "--help"]) == 0
+    assert "usage: batched-bandit" in capsys.readouterr().out

@@ -14,7 +14,7 @@ from batched_bandit.study import InProcess
 pytest.importorskip("matplotlib")
 
 from batched_bandit import figures  # noqa: E402
-from batched_bandit.figures import curves, distribution, heatmap, success  # noqa: E402
+from batched_bandit.figures import curves, distribution, heatmap, metric  # noqa: E402
 from batched_bandit.figures.columns import log_spaced  # noqa: E402
 from batched_bandit.figures.layout import MAX_LINES, choose  # noqa: E402
 from batched_bandit.figures.table import Table  # noqa: E402
@@ -60,7 +60,7 @@ def test_x_is_the_axis_with_the_most_values_read_as_a_number_where_one_exists(tm
     table = study(tmp_path, **axes)
     layout = choose(table)
     assert (layout.x.name, layout.x.by, layout.x.log) == (x, by, log)
-    fig = success.draw(table, layout)
+    fig = metric.draw(table, layout)
     (ax,) = fig.axes
     assert ax.get_xscale() == ("log" if log else "linear")
     if by:
@@ -78,9 +78,9 @@ def test_x_is_the_axis_with_the_most_values_read_as_a_number_where_one_exists(tm
 def test_the_gap_sweep_places_each_arm_vector_at_its_gap(tmp_path):
     table = study(tmp_path, arms=GAPS[::-1])
     layout = choose(table)
-    x, _ = drawn_lines(success.draw(table, layout).axes[0])[0].get_data()
+    x, _ = drawn_lines(metric.draw(table, layout).axes[0])[0].get_data()
     assert list(x) == sorted(r["gap"] for r in table.rows)
-    assert "x: arms (0, 0.05) … (0, 0.8), placed by their gap" in suptitle(success.draw(table, layout))
+    assert "x: arms (0, 0.05) … (0, 0.8), placed by their gap" in suptitle(metric.draw(table, layout))
 
 
 def test_x_lines_and_facets_can_be_chosen_and_bad_choices_name_the_columns(tmp_path):
@@ -91,7 +91,7 @@ def test_x_lines_and_facets_can_be_chosen_and_bad_choices_name_the_columns(tmp_p
     assert (chosen.x.name, chosen.lines.name, [a.name for a in chosen.facets]) == ("lr", "optimizer", ["temperature"])
     derived = choose(table, x="eta")  # lr/T² for sgd, lr/T for adam: T moves along a line, lr and sgd/adam are lines
     assert derived.x.name == "eta" and derived.along == ("temperature",) and derived.lines.name == "lr"
-    assert "η: T varies along each line" in suptitle(success.draw(table, derived)).replace("x = ", "")
+    assert "η: T varies along each line" in suptitle(metric.draw(table, derived)).replace("x = ", "")
     with pytest.raises(ValueError, match=r"unknown x 'colour'; choose one of optimizer \(2 values\), lr \(2 values\), "
                        r"temperature \(3 values\); derived: eta, lr_over_T2"):  # fmt: skip
         choose(table, x="colour")
@@ -105,7 +105,7 @@ def test_eta_over_gap2_puts_every_gap_on_one_axes(tmp_path):
     table = study(tmp_path, temperature=[0.1, 0.3, 1.0, 3.0], arms=GAPS[:3])
     layout = choose(table, x="eta_over_gap2")
     assert layout.along == ("temperature",) and layout.lines.name == "arms" and layout.facets == ()
-    fig = success.draw(table, layout)
+    fig = metric.draw(table, layout)
     (ax,) = fig.axes
     lines = drawn_lines(ax)
     assert len(lines) == 3 and ax.get_xscale() == "log"
@@ -122,7 +122,7 @@ def test_figures_stay_within_2400_pixels_and_say_what_they_leave_out(tmp_path):
     sweep(out, temperature=np.geomspace(0.01, 100, 40), lr=[0.003, 0.01, 0.03], optimizer=["sgd", "adam", "rmsprop"],
           n_episodes=2, steps_per_episode=5, n_bandits=16, backend="torch")  # fmt: skip
     paths = figures.plot_sweep(out)
-    assert [p.name for p in paths] == ["success.png", "p_best.png", "learning_curves.png"]
+    assert [p.name for p in paths] == ["success.png", "reward.png", "regret.png", "p_best.png", "learning_curves.png"]
     for path in paths:
         width, height = png_size(path)
         assert 400 < width <= 2400 and 300 < height <= 2400, path.name
@@ -132,14 +132,14 @@ def test_figures_stay_within_2400_pixels_and_say_what_they_leave_out(tmp_path):
     title = suptitle(fig)
     assert "Left out: T: 8 of its 40 values drawn, spread over the range; lr held at 0.01 (0.003, 0.03 not drawn)" in (
         title)  # fmt: skip
-    assert sum(ax.get_visible() for ax in fig.axes) == 6
+    assert sum(ax.get_visible() for ax in fig.axes) == 3 * 4  # 3 optimizers: a stack of 4 axes each
     wide = choose(table, x="lr", lines="temperature")
-    assert len(wide.lines.values) == MAX_LINES and "T: 8 of its 40 values drawn" in suptitle(success.draw(table, wide))
+    assert len(wide.lines.values) == MAX_LINES and "T: 8 of its 40 values drawn" in suptitle(metric.draw(table, wide))
     thinned = choose(table, max_panels=2)
-    assert "optimizer: 2 of its 3 values drawn" in suptitle(success.draw(table, thinned))
+    assert "optimizer: 2 of its 3 values drawn" in suptitle(metric.draw(table, thinned))
     held = choose(table, max_panels=1)
     assert held.held == {"optimizer": "sgd"}
-    assert "optimizer held at sgd (adam, rmsprop not drawn)" in suptitle(success.draw(table, held))
+    assert "optimizer held at sgd (adam, rmsprop not drawn)" in suptitle(metric.draw(table, held))
 
 
 def test_an_axis_held_at_one_value_is_named_with_the_values_left_out(tmp_path):
@@ -148,8 +148,8 @@ def test_an_axis_held_at_one_value_is_named_with_the_values_left_out(tmp_path):
     layout = choose(table, max_panels=4)
     assert (layout.x.name, layout.lines.name) == ("temperature", "lr")
     assert [a.name for a in layout.facets] == ["momentum", "baseline"] and layout.held == {"optimizer": "sgd"}
-    assert len(success.draw(table, layout).axes) == 4
-    assert "Left out: optimizer held at sgd (adam not drawn)" in suptitle(success.draw(table, layout))
+    assert len(metric.draw(table, layout).axes) == 4
+    assert "Left out: optimizer held at sgd (adam not drawn)" in suptitle(metric.draw(table, layout))
 
 
 def test_a_heat_map_when_two_axes_have_five_values_or_more(tmp_path):
@@ -184,7 +184,7 @@ def test_plot_redraws_the_sweeps_figures_byte_for_byte(tmp_path, capsys):
     sweep(out, **TINY, temperature=[0.03, 0.1, 0.3, 1.0], lr=[0.01, 0.1])
     drawn = figures.plot_sweep(out)
     before = {p.name: p.read_bytes() for p in drawn}
-    assert set(before) == {"success.png", "p_best.png", "learning_curves.png"}
+    assert set(before) == {"success.png", "reward.png", "regret.png", "p_best.png", "learning_curves.png"}
     for p in drawn:
         p.unlink()
     assert main(["plot", str(out)]) == 0
@@ -221,10 +221,12 @@ def test_p_best_figure_stacks_the_three_fractions_to_one(tmp_path):
 def test_learning_curves_have_bands_and_the_mean_field_dashed_for_sgd(tmp_path):
     table = study(tmp_path, temperature=[0.1, 1.0], optimizer=["sgd", "adam"], backend="torch")
     fig = curves.draw(table)
-    (sgd_top, sgd_bottom), (adam_top, adam_bottom) = [fig.axes[:2], fig.axes[2:4]]
+    sgd, adam = fig.axes[:4], fig.axes[4:8]  # success rate, mean P(best), reward, regret
+    (sgd_top, sgd_bottom), (adam_top, adam_bottom) = sgd[:2], adam[:2]
     assert "optimizer sgd" in sgd_top.get_title() and "optimizer adam" in adam_top.get_title()
-    for ax in (sgd_top, sgd_bottom, adam_top, adam_bottom):
+    for ax in (*sgd, *adam):
         assert len(ax.collections) == 1 and len(ax.collections[0].get_paths()) == 2  # a band per temperature
+    for ax in (sgd_top, sgd_bottom, adam_top, adam_bottom):
         assert ax.get_ylim()[1] > 1.0  # a curve at 1.0 stays visible
     dashed = [line for line in sgd_bottom.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == 2 and not [line for line in adam_bottom.get_lines() if line.get_linestyle() == "--"]
@@ -238,7 +240,7 @@ def test_learning_curves_have_bands_and_the_mean_field_dashed_for_sgd(tmp_path):
 def test_learning_curves_of_a_horizon_sweep_share_one_axes_in_steps(tmp_path):
     table = study(tmp_path, steps_per_episode=[5, 10, 20, 40, 80])
     fig = curves.draw(table)
-    top, bottom = (ax for ax in fig.axes if ax.get_visible())
+    top, *_, bottom = (ax for ax in fig.axes if ax.get_visible())
     assert len(drawn_lines(top)) == 5 and bottom.get_xscale() == "log" and "steps done" in bottom.get_xlabel()
 
 
@@ -252,9 +254,9 @@ def test_a_partial_study_is_drawn_and_says_so(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         sweep(out, **TINY, temperature=[0.1, 1.0], arms=GAPS[:2], block_bandits=20, executor=Stopped())
     paths = figures.plot_sweep(out)
-    assert len(paths) == 3
+    assert len(paths) == 5
     assert "PARTIAL study: 1 of 2 tasks done, 4 of 4 settings have results so far" in suptitle(
-        success.draw(Table.read(out), choose(Table.read(out))))  # fmt: skip
+        metric.draw(Table.read(out), choose(Table.read(out))))  # fmt: skip
 
 
 def test_without_matplotlib_the_tables_are_written_and_figures_skipped(tmp_path, monkeypatch, capsys):
@@ -300,7 +302,7 @@ def test_the_threshold_figure_shows_the_crossing_and_zooms_around_its_interval(t
 
 def test_the_success_figure_names_the_seed_and_draws_chance_at_one_over_k(tmp_path):
     table = study(tmp_path, temperature=[0.1, 1.0], arms=(0.0, 0.5, 0.5), seed=7)
-    fig = success.draw(table, choose(table))
+    fig = metric.draw(table, choose(table))
     assert "40 bandits per setting, seed 7; fixed: arms (0, 0.5, 0.5), lr 0.01, 2 episodes × 10 steps" in suptitle(fig)
     chance = [line.get_ydata()[0] for ax in fig.axes for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert chance == [pytest.approx(1 / 3)]  # three arms: a uniform policy picks the best one time in three
@@ -308,7 +310,7 @@ def test_the_success_figure_names_the_seed_and_draws_chance_at_one_over_k(tmp_pa
 
 def test_settings_an_x_axis_does_not_apply_to_are_left_out_with_a_note(tmp_path):
     table = study(tmp_path, optimizer=["sgd", "adam"], momentum=[0.0, 0.5, 0.9], backend="torch")
-    title = suptitle(success.draw(table, choose(table, x="momentum")))
+    title = suptitle(metric.draw(table, choose(table, x="momentum")))
     assert "Left out: 1 settings without a momentum (it does not apply to them)" in title  # adam has none
 
 
@@ -324,3 +326,57 @@ def test_plot_draws_the_lines_and_facets_asked_for(tmp_path, capsys):
     assert drawn["lr"] != drawn["momentum"]
     assert main(["plot", str(out), "--x", "temperature", "--facets", "lr"]) == 0
     assert (out / "success.png").read_bytes() == drawn["momentum"]
+
+
+@pytest.mark.parametrize("name", ["success", "p_best", "regret", "reward", "optimal_action"])
+def test_plot_y_draws_any_metric_with_its_interval(tmp_path, capsys, name):
+    """--y METRIC: the metric's mean over the run against x, each point in its 95% band; fractions on
+    0..1, regret on a log axis when it spans 100x (here: horizons of 5 to 600 steps), reward linear."""
+    from batched_bandit.metrics import METRICS
+
+    table = study(tmp_path, steps_per_episode=[5, 50, 600], temperature=[0.3, 3.0], n_episodes=1)
+    out = tmp_path / "study"
+    assert main(["plot", str(out), "--y", name, "--x", "steps_per_episode"]) == 0
+    assert capsys.readouterr().out.split() == [str(out / f"{name}.png")]
+    assert figures.plot_sweep(out, y=name, x="steps_per_episode") == [out / f"{name}.png"]
+    if name == "p_best":  # its figure is where the policies end, with the mean final P(best) and its interval
+        return
+    m = METRICS[name]
+    fig = metric.draw(table, choose(table, x="steps_per_episode"), name)
+    (ax,) = fig.axes
+    assert ax.get_ylabel().replace("\n", " ").startswith(m.label)
+    lines = drawn_lines(ax)
+    bands = ax.collections[0].get_paths()
+    assert len(lines) == len(bands) == 2  # a line and a band per temperature
+    for line, band, temperature in zip(lines, bands, (0.3, 3.0)):
+        rows = sorted((r for r in table.rows if r["temperature"] == temperature), key=lambda r: r["steps_per_episode"])
+        assert list(line.get_xdata()) == [5, 50, 600] and list(line.get_ydata()) == [r[m.column] for r in rows]
+        assert list(band.vertices[:3, 1]) == [r[m.ci[0]] for r in rows]  # the band's lower edge, left to right
+        assert list(band.vertices[3:6, 1]) == [r[m.ci[1]] for r in reversed(rows)]
+    assert ax.get_yscale() == ("log" if name == "regret" else "linear")
+    assert (ax.get_ylim() == (-0.03, 1.03)) == (name in ("success", "optimal_action"))
+    assert f"({m.better} is better)" in suptitle(fig) and "fixed:" in suptitle(fig)
+
+
+def test_plot_y_refuses_an_unknown_metric_in_one_line(tmp_path, capsys):
+    study(tmp_path, temperature=[0.3, 3.0])
+    assert main(["plot", str(tmp_path / "study"), "--y", "lr"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --y: invalid choice: 'lr'" in err and err.count("\n") == 1
+    with pytest.raises(ValueError, match="metric must be one of success, p_best, regret, reward, optimal_action"):
+        figures.plot_sweep(tmp_path / "study", y="lr")
+
+
+def test_a_one_episode_study_traced_draws_real_learning_curves(tmp_path):
+    """record_every: the curves have a point every N steps, inside the one episode (not one lone dot)."""
+    table = study(tmp_path, temperature=[0.3, 3.0], n_episodes=1, steps_per_episode=60, record_every=5,
+                  backend="torch")  # fmt: skip
+    fig = curves.draw(table)
+    stack = fig.axes[:4]
+    for ax in stack:  # solid: the simulated means (the mean field is dashed)
+        lines = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+        assert len(lines) == 2 and all(list(line.get_xdata()) == list(range(5, 61, 5)) for line in lines)
+    assert stack[-1].get_xlabel() == "steps done (a point every 5 steps)"
+    regret = [list(line.get_ydata()) for line in drawn_lines(stack[3])]
+    assert all(r == sorted(r) and r[0] > 0 for r in regret)  # cumulative
+    assert "Learning curves every 5 steps" in suptitle(fig)

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from batched_bandit import sweep
 from batched_bandit.cli import main
+from batched_bandit.metrics import METRICS
 from batched_bandit.study import load_rows
-from batched_bandit.study.integrity import ARRAYS, BLOCK_COLUMNS, crc, head_checksum
+from batched_bandit.study.blocks import head_checksum
+from batched_bandit.study.integrity import ARRAYS, BLOCK_COLUMNS, crc
 from batched_bandit.study.integrity import checksum as row_checksum
 from batched_bandit.study.lock import LOCK_FILE
 from batched_bandit.study.repair import recount
@@ -33,9 +35,7 @@ def clean(tmp_path_factory):
     """A finished study (2 settings x 3 blocks, one task per block) and what it reads as."""
     folder = tmp_path_factory.mktemp("clean") / "study"
     sweep(folder, **AXES)
-    with Study(folder) as study:
-        reads = (study.rows(), study.curves(), [study.verdicts(i).tolist() for i in range(2)])
-    return folder, reads, exports(folder)
+    return folder, reads(folder), exports(folder)
 
 
 def exports(folder):
@@ -48,8 +48,9 @@ def copy(clean, tmp_path):
 
 
 def reads(folder):
+    """What a reader gets: the tables, and every metric of every bandit (issue 17: pairable)."""
     with Study(folder) as study:
-        return study.rows(), study.curves(), [study.verdicts(i).tolist() for i in range(2)]
+        return study.rows(), study.curves(), [study.metric_values(i, m).tolist() for i in range(2) for m in METRICS]
 
 
 def one_line(err: BaseException) -> str:
@@ -148,6 +149,21 @@ def test_schema_damage_is_refused_in_one_line(clean, tmp_path, damage, capsys):
     assert main(["plot", str(folder)]) == 2 and capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.parametrize("offset, mask", [(18, 2), (18, 0x80), (19, 2)])
+def test_a_header_s_format_version_is_refused_in_one_line(clean, tmp_path, offset, mask, capsys):
+    """Byte 18 (the write version) above 2 made SQLite open the store read-only: sweep raised a
+    PermissionError from its first write, as if on a read-only medium (found by the damage test)."""
+    folder = copy(clean, tmp_path)
+    damage_bytes(folder / FILE, [(offset, mask)])
+    message = r"study.sqlite' is damaged \(its header's file format versions, bytes 18 and 19, are \d+ and \d+"
+    for call in (lambda: reads(folder), lambda: sweep(folder, **AXES), lambda: sweep(folder, **AXES, repair=True)):
+        with pytest.raises(ValueError, match=message) as err:
+            call()
+        one_line(err.value)
+        assert not (folder / LOCK_FILE).exists()
+    assert main(["plot", str(folder)]) == 2 and capsys.readouterr().err.count("\n") == 1
+
+
 def forge(folder, *statements):
     """Change the store as a forger would, then make every checksum agree: only the value checks remain."""
     db = sqlite3.connect(folder / FILE, isolation_level=None)
@@ -187,6 +203,25 @@ FORGED = [
     (
         [f"UPDATE blocks SET successes = x'{np.array([0, 99], '<i8').tobytes().hex()}' WHERE block = 2"],
         "impossible values \\(success counts outside 0..n\\)",
+    ),
+    (
+        [f"UPDATE blocks SET bandit_p_best = x'{np.full(20, 1.5, '<f4').tobytes().hex()}' WHERE block = 1"],
+        r"impossible values \(per-bandit p_best values outside \[0, 1\]\)",
+    ),
+    (
+        [f"UPDATE blocks SET regret_sq = x'{np.zeros(2, '<f8').tobytes().hex()}' WHERE setting = 1 AND block = 0"],
+        r"impossible values \(regret sums of squares below what their sums give\)",
+    ),
+    (
+        [f"UPDATE blocks SET final_reward = x'{np.array([np.nan, 1.0], '<f8').tobytes().hex()}' WHERE block = 2"],
+        r"impossible values \(reward sums that are not finite\)",
+    ),
+    (
+        [
+            f"UPDATE blocks SET optimal_action_sum = x'{np.array([25.0, 1.0], '<f8').tobytes().hex()}', "
+            f"optimal_action_sq = x'{np.array([40.0, 1.0], '<f8').tobytes().hex()}' WHERE block = 0"
+        ],  # 20 bandits
+        r"impossible values \(optimal_action sums outside what values in \[0, 1\] give\)",
     ),
     (["UPDATE settings SET axes = '{\"temperature\": ' WHERE setting = 1"], "setting 1: Expecting value"),
     (["UPDATE settings SET axes = '[1, 2]' WHERE setting = 0"], "setting 0: it is not a setting"),

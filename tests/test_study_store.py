@@ -20,6 +20,7 @@ from batched_bandit.study.integrity import to_json
 from batched_bandit.study.plan import Task
 from batched_bandit.study.store import FILE, FORMAT_VERSION, Store
 from batched_bandit.study.sweep import study_spec
+from batched_bandit.study.task import MEANS
 
 
 def study(n_bandits=10, **axes):
@@ -34,6 +35,7 @@ def study(n_bandits=10, **axes):
         block_bandits=10,
         precision=None,
         max_bandits=None,
+        record_every=None,
     )
     return spec, [{k: to_json(v) for k, v in s.items()} for s in settings]
 
@@ -42,20 +44,16 @@ SPEC, SETTINGS = study()
 
 
 def stats(n=10, episodes=3, arms=4, fill=1.0):
+    """A block's statistics (task.block_statistics' keys) that the checks accept: 2 final successes."""
     hist = np.zeros(20, dtype=np.int64)
     hist[-1] = n
-    return {
-        "n": n,
-        "successes": np.arange(episodes),
-        "p_best_sum": np.full(episodes, fill),
-        "p_best_sq": np.ones(episodes),
-        "regret_sum": np.ones(episodes),
-        "regret_sq": np.ones(episodes),
-        "locked": np.array([1, 2, 7]),
-        "p_best_hist": hist,
-        "last_rewards": np.ones(arms),
-        "verdicts": bytes([0b10100000, 0]),
-    }
+    out = {"n": n, "final_successes": 2, "successes": np.array([0, 1, 2][:episodes])}
+    for m in MEANS:
+        out.update({f"{m}_sum": np.ones(episodes), f"{m}_sq": np.ones(episodes), f"final_{m}": np.array([1.0, 1.0]),
+                    f"bandit_{m}": np.full(n, 0.1, dtype=np.float32)})  # fmt: skip
+    out["p_best_sum"] = np.full(episodes, fill)
+    return {**out, "locked": np.array([1, 2, 7]), "p_best_hist": hist, "last_rewards": np.ones(arms),
+            "verdicts": bytes([0b10100000, 0])}  # fmt: skip
 
 
 def new_store(tmp_path, tasks=2):

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import FAST_BACKENDS
+from conftest import FAST_BACKENDS, Interrupted
 
 from batched_bandit import run_batch, sweep
 from batched_bandit.cli import main
@@ -38,23 +38,6 @@ class Reversed(InProcess):
     def run(self, jobs, on_result, on_steps=None):
         for job in reversed(jobs):
             super().run([job], on_result, on_steps)
-
-
-class Interrupted(InProcess):
-    """Ctrl-C after ``after`` committed tasks."""
-
-    def __init__(self, after):
-        super().__init__(fuse_elements=1)
-        self.left = after
-
-    def run(self, jobs, on_result, on_steps=None):
-        def commit_then_count(job, result):
-            on_result(job, result)
-            self.left -= 1
-            if self.left == 0:
-                raise KeyboardInterrupt
-
-        super().run(jobs, commit_then_count, on_steps)
 
 
 # --- rows, curves and the read API --------------------------------------------------------------
@@ -136,12 +119,13 @@ def test_the_csv_keeps_twelve_significant_digits_of_every_computed_number(tmp_pa
                     assert float(text[column]) == pytest.approx(value, rel=1e-11), (name, column)
                     checked += 1
         assert checked > 10 * len(rows)  # the fractional columns, not only exact ones
-    # the summary: one line per setting, columns T, lr, eta, n, success, CI, P(best), locked wrong
+    # the summary: one line per setting, columns T, lr, eta, n, success, CI, P(best), reward, regret, locked wrong
     lines = [line.split() for line in result.summary().splitlines() if line.startswith("  ") and "T" not in line]
     assert len(lines) == 2
     for words, row in zip(lines, result.rows):
         assert words[2:5] == [f"{row['eta']:.3g}", f"{row['n']:,}", f"{row['success_rate']:.4f}"]
         assert words[5:] == [f"{row['ci_low']:.4f}..{row['ci_high']:.4f}", f"{row['mean_final_p_best']:.4f}",
+                             f"{row['mean_reward']:.4g}", f"{row['mean_regret']:.4g}",
                              f"{row['locked_wrong']:.4f}"]  # fmt: skip
     assert any(f"{r['success_rate']:.4f}" != f"{r['mean_final_p_best']:.4f}" for r in result.rows)  # not vacuous
 
@@ -385,6 +369,16 @@ def test_meta_records_every_call(tmp_path):
     assert first["executor"] == "in-process" and first["tasks_committed"] == 1
     assert first["bandit_steps"] == 2 * 150 * 100 and 0 < first["engine_s"] <= first["total_s"]
     assert first["sweep_layer_s"] == pytest.approx(first["total_s"] - first["engine_s"], abs=2e-6)
+    # calls.py's definitions: throughput per second of the call, and per engine-second; the times summed over tasks.
+    # The times are stored rounded to 1e-6 s and the rates to 0.1, so a rate lies between the two bounds those allow.
+    for rate, seconds in (("bandit_steps_per_s", "total_s"), ("bandit_steps_per_engine_s", "engine_s")):
+        low, high = (first["bandit_steps"] / (first[seconds] + d) for d in (5e-7, -5e-7))
+        assert low - 0.05 <= first[rate] <= high + 0.05, (rate, first[rate], low, high)
+    with open_study(tmp_path) as study:
+        (task,) = study.store.tasks()
+    assert task["call"] == first["call"] == 1 and task["engine_s"] == pytest.approx(first["engine_s"], abs=5e-7)
+    assert 0 < first["setup_s"] < first["total_s"] and 0 < first["reduce_s"] < first["total_s"]
+    assert "workers_lost" not in first  # nothing to lose in process
     assert second["tasks_already_done"] == 1 and second["tasks_committed"] == 0
     assert set(meta["columns"]) == set(EXPORTS)
 

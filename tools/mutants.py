@@ -22,7 +22,7 @@ from mutate import Mutant
 # included), and the statistical comparison with 400 reference runs
 ENGINE_USERS = ("rng", "run", "problem", "torch_engine", "options", "progress", "meanfield", "invariance", "engines")
 ENGINE_USERS += ("cpu_engine", "seed_path", "sweeps", "study_problems", "study_compare", "study_threshold", "figures")
-ENGINE_USERS += ("cli", "study_dask", "triton_engine", "rules", "reference")
+ENGINE_USERS += ("trace", "cli", "study_dask", "triton_engine", "rules", "reference")
 
 
 def tests(*names: str) -> tuple[str, ...]:
@@ -38,9 +38,10 @@ def suite(*first: str) -> tuple[str, ...]:
 SEED_PROGRAM = "tests/test_reference.py::test_reference_is_the_seed_program"
 TRITON_PINNED = "tests/test_seed_path.py::test_seed_path_is_pinned_on_the_triton_kernel"
 TRITON_COMPILED = "tests/test_triton_engine.py::test_kernel_compiles_for_a100_and_h100_with_thread_local_arms"
+CHUNKING = "tests/test_run.py::test_trajectory_independent_of_batch_size_and_chunking"  # every engine
 
-RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", "sweeps",
-            "rules", "reference")  # fmt: skip
+RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", CHUNKING,
+            "sweeps", "rules", "reference")  # fmt: skip
 POLICY = tests("policy", "optimizers", "torch_engine")  # policy.py is the spec: only tests import it
 OPTIMIZERS = suite("optimizers", "cpu_engine", "invariance", "engines", "rules", "triton_engine")
 OPTIONS = suite("options", "run", "cli", "rules", "study_axes")
@@ -51,23 +52,28 @@ RESULT = suite("run", "cli", "options", "sweeps")
 MEMORY = suite("options", "run", "cli")
 PROGRESS = tests("progress", "run", "cli", "sweeps", "cpu_engine", "triton_engine")
 MEANFIELD = tests("meanfield", "sweeps", "figures")
-STATS = tests("stats", "study_compare", "run", "study_plan", "sweeps", "cli", "rng", "policy", "torch_engine",
-              "figures", "study_threshold", "reference")  # fmt: skip
+STATS = tests("stats", "study_paired", "run", "study_plan", "sweeps", "cli", "rng", "policy", "torch_engine",
+              "figures", "study_search", "reference")  # fmt: skip
 REFERENCE = tests(SEED_PROGRAM, "rules", "policy", "optimizers", "reference")
 REGISTRY = suite("cpu_engine", "run", "engines", "triton_engine", "rules")
 TORCH = suite("torch_engine", "engines", "seed_path", "problem", "cpu_engine", "invariance", "rules")
 CPU = suite("cpu_engine", "seed_path", "engines", "problem", "torch_engine", "run", "invariance", "rules")
-TRITON = tests("triton_engine", TRITON_PINNED, "engines", "rules")
+TRITON = tests("triton_engine", TRITON_PINNED, "engines", CHUNKING, "rules")
 TRITON_AOT = tests(TRITON_COMPILED, "triton_engine")
-STUDY = tests("sweeps", "study_axes", "study_plan", "study_store", "study_problems", "figures", "study_compare",
-              "study_threshold", "cli", "study_dask")  # fmt: skip
+TRACE = tests("trace", "cpu_engine", "triton_engine")
+RUN_TRACE = tests("trace", "run")
+STUDY = tests("sweeps", "study_metrics", "study_axes", "study_plan", "study_store", "study_problems", "figures",
+              "study_compare", "study_threshold", "cli", "study_dask")  # fmt: skip
 AXES = tests("study_axes", *STUDY)
 SETTING = tests("study_axes", *STUDY)
 PLAN = tests("study_plan", *STUDY)
 STORE = tests("study_store", *STUDY)
 PROBLEMS = tests("study_problems", *STUDY)
 COMPARE = tests("study_compare", "stats")
-FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps")
+SELECTOR = tests("study_selector", "study_paired", "cli")
+PAIRED_STATS = tests("stats", "study_paired")
+FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps",
+               "study_metrics")  # fmt: skip
 THRESHOLD = tests("study_threshold")
 THRESHOLD_FIGURE = tests("figures", "study_threshold")
 FIGURES = tests("figures", "sweeps")
@@ -87,9 +93,11 @@ S_INIT, S_AX, S_SE, S_PL = S + "__init__.py", S + "axes.py", S + "setting.py", S
 S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "executors.py"
 S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
 S_CM, S_TH = S + "compare.py", S + "threshold.py"
+S_SEL = S + "selector.py"
 S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
+S_BL, S_CA, S_CL = S + "blocks.py", S + "calls.py", S + "columns.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
-F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "success.py", F + "curves.py", F + "distribution.py"
+F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "metric.py", F + "curves.py", F + "distribution.py"
 F_HE, F_CA, F_MA = F + "heatmap.py", F + "canvas.py", F + "marks.py"
 F_TH = F + "threshold.py"
 C_INIT, C_MAIN, C_AR, C_RUN = C + "__init__.py", C + "__main__.py", C + "args.py", C + "run.py"
@@ -260,6 +268,11 @@ MUTANTS = [
     Mutant("run-final-probs", RU,
            'torch.softmax(out["weights"].double() * setup.batch.inv_temperature[:, None], dim=1)',
            'torch.softmax(out["weights"].double(), dim=1)', "final_probs computed without the temperature", RUN),
+    Mutant("run-trace-cumsum", RU, 'out["trace_regret"][rows].cumsum_(dim=1)', "",
+           "the run's trace regret is each interval's, not cumulative", RUN_TRACE),
+    Mutant("run-trace-rate", RU, 'optimal_action=out["trace_optimal"].to(torch.float64).div_(record_every),',
+           'optimal_action=out["trace_optimal"].to(torch.float64),',
+           "the run's trace optimal action is a count of pulls, not a fraction of the interval's", RUN_TRACE),
     Mutant("run-record-check", RU, 'record_episodes = check_bool("record_episodes", record_episodes)',
            "record_episodes = bool(record_episodes)", "record_episodes not checked", RUN),
     Mutant("run-progress-count", RU, "        progress(done, total)\n", "        progress(n, total)\n",
@@ -332,10 +345,8 @@ MUTANTS = [
     Mutant("stats-z-se", ST, "(1 / n_a + 1 / n_b)", "(1 / n_a - 1 / n_b)", "pooled z test's variance sign flip", STATS),
     Mutant("stats-z-one-sided", ST, "return z, math.erfc(abs(z) / math.sqrt(2))",
            "return z, math.erfc(abs(z) / math.sqrt(2)) / 2", "a one-sided p-value for the two-sided z test", STATS),
-    Mutant("stats-chi-even", ST, "for i in range(1, df // 2):", "for i in range(1, df // 2 + 1):",
-           "one term too many in the even-df chi-square tail", STATS),
-    Mutant("stats-chi-odd", ST, "term *= x / (2 * i + 1)", "term *= x / (2 * i - 1)",
-           "wrong odd factorial in the odd-df chi-square tail", STATS),
+    Mutant("stats-chi-df", ST, "float(stats.chi2.sf(x, df))", "float(stats.chi2.sf(x, df + 1))",
+           "the chi-square tail with one degree of freedom too many", STATS),
     Mutant("stats-homogeneity-df", ST, "df = (len(rows) - 1) * (len(cols) - 1)", "df = len(rows) * (len(cols) - 1)",
            "degrees of freedom off by one row", STATS),
     Mutant("stats-mcnemar-two-sided", ST, "return min(1.0, 2.0 * binomial_cdf_half(min(b, c), n))",
@@ -343,6 +354,47 @@ MUTANTS = [
     Mutant("stats-holm-monotone", ST, "running = max(running, min(1.0, (m - rank) * p_values[i]))",
            "running = min(1.0, (m - rank) * p_values[i])",
            "Holm's adjusted p-values not made monotone (a larger raw p can get a smaller adjusted one)", STATS),
+    Mutant("stats-am-adjust", ST, "b, c = b + 0.5, c + 0.5", "b, c = b + 1.0, c + 1.0",
+           "Agresti-Min's interval with 1 added to the discordant cells instead of 0.5", PAIRED_STATS),
+    Mutant("stats-am-n", ST, "n = a + b + c + d + 2.0", "n = a + b + c + d + 1.0",
+           "Agresti-Min's interval over n + 1 instead of n + 2 pairs", PAIRED_STATS),
+    Mutant("stats-wilson-centre", ST, "(p + z * z / (2 * n))", "(p + z * z / n)",
+           "the Wilson interval's centre pulled twice as far towards 1/2", PAIRED_STATS),
+    Mutant("stats-mean-bessel", ST, "variance = max(0.0, total_squares / n - mean * mean) * n / (n - 1)",
+           "variance = max(0.0, total_squares / n - mean * mean)",
+           "the interval of a mean from the variance over n instead of n - 1", PAIRED_STATS),
+    Mutant("stats-mcnemar-larger", ST, "2.0 * binomial_cdf_half(min(b, c), n)", "2.0 * binomial_cdf_half(b, n)",
+           "McNemar's tail at b whichever of b, c is smaller", PAIRED_STATS),
+    Mutant("stats-holm-bonferroni", ST, "min(1.0, (m - rank) * p_values[i])", "min(1.0, m * p_values[i])",
+           "Bonferroni's factor m for every p-value instead of Holm's m - rank", PAIRED_STATS),
+    Mutant("stats-t-df", ST, "stats.t.ppf(0.5 + confidence / 2, n - 1)", "stats.t.ppf(0.5 + confidence / 2, n)",
+           "the t interval with n degrees of freedom instead of n - 1", PAIRED_STATS),
+    Mutant("stats-t-normal", ST, "float(stats.t.ppf(0.5 + confidence / 2, n - 1))",
+           "NormalDist().inv_cdf(0.5 + confidence / 2)", "the paired interval with a normal quantile, not t's",
+           PAIRED_STATS),
+    Mutant("stats-t-ddof", ST, "np.std(d, ddof=1)", "np.std(d)",
+           "the paired differences' sd over n instead of n - 1", PAIRED_STATS),
+    Mutant("stats-t-one-sided", ST, "p_t = (mean - half, mean + half), float(2 * stats.t.sf(",
+           "p_t = (mean - half, mean + half), float(stats.t.sf(", "a one-sided paired t test", PAIRED_STATS),
+    Mutant("stats-t-no-spread", ST, "ci, p_t = (mean, mean), 1.0 if mean == 0 else 0.0", "ci, p_t = (mean, mean), 1.0",
+           "equal nonzero differences reported as no evidence (p = 1)", PAIRED_STATS),
+    Mutant("stats-t-rounded-mean", ST, "mean = float(d[0])", "mean = float(np.mean(d))",
+           "equal differences averaged (0.1 three times gives 0.1 + 1.4e-17)", PAIRED_STATS),
+    Mutant("stats-t-one-pair", ST, "if n == 1:\n            ci, p_t = (math.nan, math.nan), math.nan",
+           "if n == 0:\n            ci, p_t = (math.nan, math.nan), math.nan",
+           "one pair given a zero-width interval and a p-value, as if it had no spread", PAIRED_STATS),
+    Mutant("stats-wx-correction", ST, "correction=True", "correction=False",
+           "the signed-rank normal approximation without R's continuity correction", PAIRED_STATS),
+    Mutant("stats-wx-exact-50", ST, "exact = n < 50", "exact = n <= 50",
+           "the exact signed-rank distribution at 50 differences (R: fewer than 50)", PAIRED_STATS),
+    Mutant("stats-wx-zeros", ST, "n < 50 and n == d.size and", "n < 50 and",
+           "an exact signed-rank p-value although zero differences were dropped (R: normal)", PAIRED_STATS),
+    Mutant("stats-wx-ties", ST, " and np.unique(np.abs(nonzero)).size == n", "",
+           "an exact signed-rank p-value despite tied ranks (R: normal)", PAIRED_STATS),
+    Mutant("stats-wx-all-zero", ST, "    if n == 0:\n        return 1.0\n    exact", "    exact",
+           "every difference zero: SciPy's NaN (or an error) instead of p = 1", PAIRED_STATS),
+    Mutant("stats-format-nan", ST, 'return "undefined" if math.isnan(p) else', "return",
+           'an undefined p-value printed as "nan"', PAIRED_STATS),
     # --- reference.py: the seed's program (the oracle) -------------------------------------------------
     Mutant("ref-pull-ge", RF, "if result > self.arms[arm]:", "if result >= self.arms[arm]:",
            "the seed's reward test with >=", REFERENCE,
@@ -406,6 +458,8 @@ MUTANTS = [
            "progress reports the running total as if it were an increment", CPU),
     Mutant("ce-cancel", CE, "                self.cancel[0] = 1\n", "",
            "Ctrl-C (an exception in on_progress) no longer stops the kernel: the call waits for the whole run", CPU),
+    Mutant("ce-trace-build", CE, "kernel = load_kernel(batch.rule, trace)", "kernel = load_kernel(batch.rule)",
+           "a traced run on the untraced build: record_every ignored, the trace never written", TRACE),
     # --- cpu_kernel.c: the fused kernel, every rule's code path ------------------------------------------
     Mutant("ck-arm-lt", CK, "vm past = le(cdf, threshold);", "vm past = lt(cdf, threshold);",
            "the fused kernel's arm draw with cdf < threshold instead of <=", CPU),
@@ -450,6 +504,27 @@ MUTANTS = [
            "the kernel's running-mean baseline divides by one reward too many", CPU),
     Mutant("ck-gaussian-sd", CK, "vf reward = q + p->sd * reward_draw;", "vf reward = q + reward_draw;",
            "the kernel's Gaussian rewards ignore reward_sd", CPU),
+    Mutant("ck-trace-episode-end", CK, "for (int k = 0; k < K; k++) since[k] -= pulls[k];", ";",
+           "a trace interval across an episode's end loses the pulls of the episode before", TRACE),
+    Mutant("ck-trace-ties", CK, "vm higher = gt(s.sums[k], top);", "vm higher = ge(s.sums[k], top);",
+           "the trace's verdict takes the last of tied sums, not the first", TRACE),
+    Mutant("ck-trace-first-point", CK, ".until = a->record_every, .point = 0",
+           ".until = a->record_every + 1, .point = 0",
+           "off by one: every trace point a step late (and the run's last one never written)", TRACE),
+    Mutant("ck-trace-regret-episode", CK, "vf term = __builtin_convertvector(n, vf) * gap[k];",
+           "vf term = __builtin_convertvector(s.pulls[k], vf) * gap[k];",
+           "the trace's regret counts the episode's pulls so far, not the interval's", TRACE),
+    Mutant("ck-trace-optimal-episode", CK, "optimal += select_i(eq(gap[k], splat(0.0f)), n, (vi){0});",
+           "optimal += select_i(eq(gap[k], splat(0.0f)), s.pulls[k], (vi){0});",
+           "the trace's optimal pulls count the episode's so far, not the interval's", TRACE),
+    Mutant("ck-trace-reward-reset", CK, "    tr->reward = splat(0.0f);\n", "",
+           "the trace's reward adds up over the run instead of starting anew at each point", TRACE),
+    Mutant("ck-trace-best-term", CK, "chosen = select_f(eq_i(best, (vi){0} + k), e[k], chosen);",
+           "chosen = select_f(eq_i(best, (vi){0} + k), e[k - 1], chosen);",
+           "the trace's P(best) is the probability of the arm before the best one", TRACE),
+    Mutant("ck-trace-last-p-best", CK, "if (tr.pending) { /* the run's last step ended at a point */",
+           "if (0) { /* the run's last step ended at a point */",
+           "the P(best) of a point at the run's end (no step after it) is never written", TRACE),
     # --- cpu_kernel.c: bb_mean_field, meanfield.py's loop in C --------------------------------------------
     Mutant("ck-mf-first-copy", CK, "buf[k] = t == 0 ? g : m * buf[k] + f * g;",
            "buf[k] = t == 0 ? f * g : m * buf[k] + f * g;",
@@ -506,6 +581,16 @@ MUTANTS = [
            "the Triton kernel's running-mean baseline divides by one reward too many", TRITON),
     Mutant("tk-gaussian-sd", TK, "reward = arm_param + reward_sd * draw", "reward = arm_param + draw",
            "the Triton kernel's Gaussian rewards ignore reward_sd", TRITON),
+    Mutant("tk-trace-episode-end", TK, "_store_columns(trace_since_ptr, row, since - pulls, live, N_ARMS, K_PAD)",
+           "_store_columns(trace_since_ptr, row, since, live, N_ARMS, K_PAD)",
+           "a trace interval across an episode's end counts the episode before's pulls twice", TRACE),
+    Mutant("tk-trace-padding", TK, 'sums = tl.where(arm_index < N_ARMS, sums, float("-inf"))', "sums = sums",
+           "the trace's verdict lets a padded arm (sum 0) beat real arms whose sums are all below 0", TRACE),
+    Mutant("tk-trace-late", TK, "    if t + 1 == next_point:\n", "    if t == next_point:\n",
+           "off by one: every trace point a step late (and the run's last one never written)", TRACE),
+    Mutant("tk-trace-regret-episode", TK, "tl.store(out + plane, _regret(interval, gap), mask=live)",
+           "tl.store(out + plane, _regret(pulls, gap), mask=live)",
+           "the Triton kernel's trace regret counts the episode's pulls so far, not the interval's", TRACE),
     # --- triton_engine.py: launching the kernel ------------------------------------------------------------
     Mutant("tr-as-int32", TR, "return word - 2**32 if word >= 2**31 else word",
            "return word - 2**32 if word > 2**31 else word",
@@ -561,7 +646,7 @@ MUTANTS = [
            "the store opened by an unescaped URI: lr%41 reads lrA, run#1 opens a stray file run", FOLDER),
     Mutant("lk-shared", S_LO, "fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
            "fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)", "two sweeps write one folder at once", FOLDER),
-    Mutant("in-array-crc", S_IN, 'if not isinstance(data, bytes) or crc(data) != row[f"{name}_crc"]:',
+    Mutant("in-array-crc", S_BL, 'if not isinstance(data, bytes) or crc(data) != row[f"{name}_crc"]:',
            "if not isinstance(data, bytes):", "a flipped bit in a stored array read as a number", FOLDER),
     Mutant("in-literal-spec", S_IN, "if _key(v) != _key(DEFAULTS.get(k, ()))", "if True",
            "a rerun restating a default (--optimizer sgd) refused as a different study", FOLDER),
@@ -570,13 +655,18 @@ MUTANTS = [
     # --- study/tables.py --------------------------------------------------------------------------------------
     Mutant("tb-merge-sum", S_TB, "            acc[k] = acc[k] + block[k]\n", "            acc[k] = block[k]\n",
            "merged statistics keep the last block's, not the sum over blocks", STUDY),
-    Mutant("sw-sd-ddof", S_TB, 'math.sqrt(max(0.0, m["p_best_sq"][-1] / n - mean_p * mean_p))',
-           'math.sqrt(max(0.0, m["p_best_sq"][-1] / n - mean_p * mean_p) * n / (n - 1))',
+    Mutant("sw-sd-ddof", S_TB, "math.sqrt(max(0.0, squares_p / n - mean_p * mean_p))",
+           "math.sqrt(max(0.0, squares_p / n - mean_p * mean_p) * n / (n - 1))",
            "sd_final_p_best with n - 1 instead of n", STUDY),
     Mutant("sw-mean-reward", S_TB, 'float(m["last_rewards"].sum()) / (n * setting.steps_per_episode)',
            'float(m["last_rewards"].sum()) / n', "mean reward per bandit, not per step", STUDY),
-    Mutant("sw-curve-step", S_TB, '"step": (e + 1) * steps', '"step": e * steps',
-           "curves' step column counts steps before the episode", STUDY),
+    Mutant("sw-curve-step", S_TB, "step = (e + 1) * every", "step = e * every",
+           "curves' step column counts steps before the point's interval", STUDY),
+    Mutant("tb-curve-episode", S_TB, '"episode": (step - 1) // steps + 1', '"episode": step // steps + 1',
+           "a trace point at an episode's last step put in the next episode", STUDY),
+    Mutant("tb-final-sums", S_TB, 'total, squares = (float(v) for v in m[f"final_{name}"])',
+           'total, squares = (float(v[-1]) for v in (m[f"{name}_sum"], m[f"{name}_sq"]))',
+           "results.csv's means from the last curve point, not over the run (reward: the last episode's)", STUDY),
     Mutant("sw-csv-digits", S_TB, 'return format(float(value), ".12g")', 'return format(float(value), ".6g")',
            "computed CSV values written with 6 significant digits", STUDY),
     # --- study/task.py ----------------------------------------------------------------------------------------
@@ -585,14 +675,35 @@ MUTANTS = [
            STUDY),
     Mutant("sw-locked-temperature", S_TK, 'z = out["weights"].double().numpy() * b.inv_temperature.numpy()[:, None]',
            'z = out["weights"].double().numpy()', "locked_wrong computed from softmax(w), not softmax(w / T)", STUDY),
-    Mutant("sw-successes-axis", S_TK, '"successes": verdicts.sum(axis=0, dtype=np.int64)',
-           '"successes": verdicts.sum(axis=1, dtype=np.int64)', "successes summed over episodes, not bandits", STUDY),
+    Mutant("sw-successes-axis", S_TK, '"successes": rows["curve_success"].sum(axis=0, dtype=np.int64)',
+           '"successes": rows["curve_success"].sum(axis=1, dtype=np.int64)',
+           "successes summed over episodes, not bandits", STUDY),
+    Mutant("sw-final-reward", S_TK, '(out["episode_reward"].sum(dim=1) / n_steps)',
+           '(out["episode_reward"].sum(dim=1) / job.steps_per_episode)',
+           "each bandit's reward per step over the run divided by an episode's steps", STUDY),
+    Mutant("sw-curve-rate", S_TK, '        "best": best,\n    }, every\n',
+           '        "best": best,\n    }, job.steps_per_episode\n',
+           "a trace point's reward and optimal pulls divided by an episode's steps, not the interval's", STUDY),
+    Mutant("sw-draw-once", S_TK, "        return lambda ids: table\n",
+           "        return lambda ids: dist.draw(model, seed + 1, ids)\n",
+           "settings sharing a distribution get other problems than run_batch's for their bandits", STUDY),
     Mutant("sw-common-streams", S_TK, "setup = make_setup(n, torch.cat([ids for _, ids in parts]), **merged)",
            "setup = make_setup(n, torch.arange(n), **merged)",
            "settings of a batch get different random streams (no common random numbers)", STUDY),
     # --- study/executors.py -----------------------------------------------------------------------------------
     Mutant("ex-signature", S_EX, "job.dtype, job.device, job.backend, job.group", "job.dtype, job.device, job.backend",
            "jobs of different groups (rules, K) fused into one engine batch", STUDY),
+    Mutant("ex-lost-workers", S_EX, 'lost += not event.get("expected", False)', "lost += 0",
+           "a Dask worker killed mid-sweep goes unreported", tests("study_dask")),
+    # --- study/calls.py, study/blocks.py ----------------------------------------------------------------------
+    Mutant("ca-throughput", S_CA, 'round(record["bandit_steps"] / wall, 1)',
+           'round(record["bandit_steps"] / record["engine_s"], 1)',
+           "the call's throughput per summed engine-second, not per second of wall time (issue 17)",
+           tests("study_dask", "sweeps")),
+    Mutant("cl-interval-kind", S_CL, 'kind = "Wilson" if m.kind == "proportion" else "normal"', 'kind = "normal"',
+           "meta.json calls the success rate's Wilson interval a normal one", tests("study_metrics")),
+    Mutant("bl-cauchy-schwarz", S_BL, "(sums * sums - n * squares).max() > SLACK * n * float(squares.max())", "False",
+           "a forged sum of squares below what its sum gives read as a number", FOLDER),
     # --- study/sweep.py ---------------------------------------------------------------------------------------
     Mutant("sw-max-bandits", S_SW, '    elif max_bandits is not None:\n        raise ValueError',
            '    elif False:\n        raise ValueError', "max_bandits without a precision target silently ignored",
@@ -661,8 +772,13 @@ MUTANTS = [
            "the figures' subtitle shows n_bandits as the seed", FIGURES),
     Mutant("fig-uniform-line", F_SU, "ax.axhline(1 / k,", "ax.axhline(1 / len(ks),",
            "the chance level drawn at 1 / (number of K in the panel), not 1/K", FIGURES),
-    Mutant("fcv-steps-x", F_CU, 'x = "step" if "steps_per_episode" in line_axes else "episode"', 'x = "episode"',
+    Mutant("fcv-steps-x", F_CU, 'x = "step" if "steps_per_episode" in line_axes or every else "episode"',
+           'x = "step" if every else "episode"',
            "learning curves of several horizons drawn against episodes, not steps done", FIGURES),
+    Mutant("fm-y-column", F_SU, "y, (low, high) = m.column, m.ci", 'y, (low, high) = "success_rate", m.ci',
+           "plot --y draws the success rate whatever the metric asked for", FIGURES),
+    Mutant("fm-log-y", F_SU, "max(known) / min(known) >= LOG_SPREAD", "max(known) / min(known) >= 1e12",
+           "regret spanning 100x drawn on a linear axis", FIGURES),
     Mutant("fd-stack", F_DI, "        areas.add(xs, floor, top, colour)\n        floor = top\n",
            "        areas.add(xs, floor, top, colour)\n",
            "the three fractions drawn from 0, not stacked", FIGURES),
@@ -689,6 +805,27 @@ MUTANTS = [
     Mutant("cli-num-zero", C_AR, "if num < 1:", "if num < 0:", "a range with num = 0 accepted (an empty axis)", CLI),
     Mutant("cli-repeats", C_AR, "if len(set(rounded)) < len(rounded):", "if False:",
            "an integer range that rounds to repeats is not refused", CLI),
+    Mutant("cli-range-round", C_AR, "            values = _round_range(values, start, stop, log)\n", "",
+           "ranges keep numpy's 0.12499999999999999 (a table's 0.125 names nothing)", SELECTOR),
+    Mutant("cli-range-ends", C_AR, "    rounded[0] = start\n", "",
+           "a range's first end rounded to 12 digits instead of kept as typed", SELECTOR),
+    Mutant("cli-range-zero", C_AR, "rounded = [round(v, places) + 0.0 for v in values]",
+           "rounded = [float(f'{v:.12g}') for v in values]",
+           "a linear range rounded per value: its zero stays 5.6e-17", SELECTOR),
+    Mutant("cli-compare-typed", C_CM, "numbers = [Typed(x) for x in text.split(\",\")]",
+           "numbers = [float(x) for x in text.split(\",\")]",
+           "compare's values lose the digits typed (0.10 taken as 0.1, one digit)", SELECTOR),
+    Mutant("sel-equal-first", S_SEL, "    if equal:\n        return equal\n", "",
+           "0.1 ambiguous beside 0.12: an equal value no longer wins over one that rounds to it", SELECTOR),
+    Mutant("sel-digits", S_SEL, "return digits is not None and float(f\"{value:.{digits}g}\") == number",
+           "return digits is not None and float(f\"{value:.{digits + 1}g}\") == number",
+           "a value typed as a table shows it (0.03162) no longer names its grid point", SELECTOR),
+    Mutant("sel-ambiguous", S_SEL, "if len(near) > 1:", "if len(near) > 2:",
+           "two values at the digits typed: the first silently taken", SELECTOR),
+    Mutant("sel-sorted-as-text", S_SEL, "ordered = sorted(values, key=_order)", "ordered = sorted(values, key=str)",
+           "a study's values listed as text (0.1, 0.03, 1)", SELECTOR),
+    Mutant("sel-listed-digits", S_SEL, "for digits in range(SHOWN_DIGITS, 18):", "for digits in (SHOWN_DIGITS,):",
+           "values listed with 6 digits although two then read alike", SELECTOR),
     Mutant("cli-no-record", C_RUN, "record_episodes=args.record_episodes,", "record_episodes=True,",
            "--no-record-episodes ignored", CLI),
     Mutant("cli-chunk-size", C_RUN, "chunk_size=args.chunk_size,", "chunk_size=None,",

@@ -9,6 +9,7 @@ range ``start:stop:num``, log-spaced when written ``start:stop:num:log``.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -104,7 +105,8 @@ def number_pair(name: str):
 
 def parse_axis(option: str, text: str, *, integer: bool = False) -> list:
     """A sweep axis: "0.1,1,10", or a range "start:stop:num" (linear) or "start:stop:num:log"
-    (geometric). Counts (``integer``) are rounded in ranges and must be whole in lists."""
+    (geometric), its values rounded to 12 digits. Counts (``integer``) are rounded in ranges and must
+    be whole in lists."""
     parts = text.split(":")
     try:
         if len(parts) == 1:
@@ -130,6 +132,10 @@ def parse_axis(option: str, text: str, *, integer: bool = False) -> list:
         if log and (start <= 0 or stop <= 0):
             raise ValueError(f"{option} {text}: a log range needs start and stop > 0")
         values = (np.geomspace if log else np.linspace)(start, stop, num).tolist()
+        if math.isfinite(start) and math.isfinite(stop):  # else the axis's check refuses the values
+            values = _round_range(values, start, stop, log)
+            if len(set(values)) < len(values):
+                raise ValueError(f"{option}: the range {text} gives repeated values {values}")
     if not integer:
         return values
     if not np.isfinite(values).all():
@@ -142,3 +148,19 @@ def parse_axis(option: str, text: str, *, integer: bool = False) -> list:
     if any(v != round(v) for v in values):
         raise ValueError(f"{option}: values must be whole numbers, got {text!r}")
     return [round(v) for v in values]
+
+
+def _round_range(values: list[float], start: float, stop: float, log: bool) -> list[float]:
+    """A range's values as people would type them: the ends exactly as given, the others rounded to 12
+    significant digits (0.12499999999999999 -> 0.125: a table's 0.125 must find it); a linear range's
+    at 12 digits of its larger end, so that its crossing of zero is 0, not 5.6e-17."""
+    if log:
+        rounded = [float(f"{v:.12g}") for v in values]
+    else:
+        scale = max(abs(start), abs(stop))
+        places = 11 - math.floor(math.log10(scale)) if scale > 0 else 0
+        rounded = [round(v, places) + 0.0 for v in values]  # + 0.0: -0.0 -> 0.0
+    rounded[0] = start
+    if len(rounded) > 1:
+        rounded[-1] = stop
+    return rounded

@@ -7,6 +7,7 @@ import json
 
 import torch
 
+from ..metrics import METRICS
 from ..run import run_batch
 from .args import Once, count
 from .flags import add_option_flags, given_options
@@ -44,6 +45,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "--no-record-episodes", action="store_false", dest="record_episodes",
         help="keep only the last episode's per-arm sums (saves memory)",
     )  # fmt: skip
+    parser.add_argument("--record-every", type=count("record_every"), action=Once, default=None, metavar="N",
+                        help="also trace every metric every N steps, inside episodes too: --json then gives the "
+                        "mean over bandits at each point (trace)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result's scalars as JSON")
     return parser
 
@@ -58,8 +62,19 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         dtype=DTYPES[args.dtype],
         record_episodes=args.record_episodes,
         chunk_size=args.chunk_size,
+        record_every=args.record_every,
         progress=args.progress,
         **options,
     )
-    print(json.dumps(result.scalars(), indent=2) if args.json else result.summary())
+    print(json.dumps(as_json(result), indent=2) if args.json else result.summary())
     return 0
+
+
+def as_json(result) -> dict:
+    """The scalars, and with a trace each metric's mean over bandits at each of its points."""
+    scalars = result.scalars()
+    trace = result.trace
+    if trace is None:
+        return scalars
+    means = {name: getattr(trace, name).double().mean(dim=0).tolist() for name in METRICS}
+    return {**scalars, "trace": {"step": trace.steps.tolist(), **means}}

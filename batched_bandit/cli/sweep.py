@@ -34,6 +34,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
                        help="give each setting blocks until its 95%% Wilson half-width is <= EPS")  # fmt: skip
     study.add_argument("--max-bandits", type=count("max_bandits"), action=Once, default=None,
                        help="with --precision: the most bandits a setting gets (default 1000000)")  # fmt: skip
+    parser.add_argument("--record-every", type=count("record_every"), action=Once, default=None, metavar="N",
+                        help="curves.csv and the learning curves get a point every N steps, inside episodes too "
+                        "(default: one per episode)")  # fmt: skip
     study.add_argument("--dask-scheduler", action=Once, default=None, metavar="ADDRESS",
                        help="run the tasks on a running Dask cluster (tcp://host:8786)")  # fmt: skip
     study.add_argument("--dask-workers", type=count("--dask-workers"), action=Once, default=None, metavar="N",
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         result = sweep(
             args.out, n_bandits=args.n_bandits, seed=args.seed, device=args.device, backend=args.backend,
             dtype=DTYPES[args.dtype], block_bandits=args.block_bandits, precision=args.precision,
-            max_bandits=args.max_bandits, client=client, progress=args.progress,
+            max_bandits=args.max_bandits, record_every=args.record_every, client=client, progress=args.progress,
             command=["batched-bandit", *argv], wait=args.wait, repair=args.repair, **axes,
         )  # fmt: skip
     finally:

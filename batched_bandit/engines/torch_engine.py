@@ -28,8 +28,8 @@ def unavailable_reason(device: torch.device) -> str | None:
     return None
 
 
-def unsupported_reason(rule: Rule) -> str | None:
-    """The portable engine runs every rule."""
+def unsupported_reason(rule: Rule, trace: bool = False) -> str | None:
+    """The portable engine runs every rule, traced or not."""
     return None
 
 

@@ -46,17 +46,11 @@
 
 /* ---------------------------------------------------------------- masks this kernel adds */
 #if defined(__AVX512F__)
-CMP_F(eq, _CMP_EQ_OQ)
-INLINE vm eq_i(vi a, vi b) { return _mm512_cmpeq_epi32_mask((__m512i)a, (__m512i)b); }
 INLINE vm gt_i(vi a, vi b) { return _mm512_cmpgt_epi32_mask((__m512i)a, (__m512i)b); }
-INLINE vi select_i(vm mask, vi a, vi b) { return (vi)_mm512_mask_blend_epi32(mask, (__m512i)b, (__m512i)a); }
 INLINE vm not_m(vm mask) { return (vm)~mask; }
 #define NO_LANES ((vm)0)
 #else
-INLINE vm eq(vf a, vf b) { return a == b; }
-INLINE vm eq_i(vi a, vi b) { return a == b; }
 INLINE vm gt_i(vi a, vi b) { return a > b; }
-INLINE vi select_i(vm mask, vi a, vi b) { return (a & mask) | (b & ~mask); }
 INLINE vm not_m(vm mask) { return ~mask; }
 #define NO_LANES ((vm){0})
 #endif

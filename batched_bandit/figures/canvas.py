@@ -48,7 +48,8 @@ def wrap(n: int) -> tuple[int, int]:
 class Sheet:
     """A figure of ``n`` panels in a grid (``shape`` rows × columns, else wrapped); a panel is one
     axes, or ``stack`` axes one above the other sharing x. ``cells[i]`` are panel i's axes (top
-    first); panels share y (and x when ``sharex``), tick labels only on the outer ones."""
+    first); panels share y, axes by axes of their stacks (and x when ``sharex``), tick labels only on
+    the outer ones."""
 
     def __init__(self, n: int, *, shape: tuple[int, int] | None = None, panel=PANEL, stack: int = 1,
                  sharex: bool = True):  # fmt: skip
@@ -58,14 +59,14 @@ class Sheet:
         FigureCanvasAgg(self.fig)
         heights = [0.0] * (self.rows * (2 * stack) - 1)  # axes rows with gaps between them; set in finish
         self.grid = self.fig.add_gridspec(len(heights), 2 * self.cols - 1, hspace=0, wspace=0)
-        self.cells, first = [], None
+        self.cells, first = [], [None] * stack  # the first panel's axes: each stack row shares its y
         for i in range(n):
             r, c = divmod(i, self.cols)
             cell = []
             for s in range(stack):
-                share = {"sharey": first, "sharex": (cell[0] if cell else first if sharex else None)}
+                share = {"sharey": first[s], "sharex": (cell[0] if cell else first[0] if sharex else None)}
                 ax = self.fig.add_subplot(self.grid[r * 2 * stack + 2 * s, 2 * c], **share)
-                first = first or ax
+                first[s] = first[s] or ax
                 cell.append(ax)
             self.cells.append(cell)
         self.inner_x = stack > 1 or not sharex or n < self.rows * self.cols  # x labels between rows
@@ -78,8 +79,8 @@ class Sheet:
         return i + self.cols >= self.n
 
     def finish(self, title: list[str], x_label: str, y_label: str | tuple, *, legend: list | None = None,
-               legend_title: str | None = None, colorbar=None, y_tick_chars: int = 3,
-               x_ticks: float = TICKS):  # fmt: skip
+               legend_title: str | None = None, colorbar=None, colorbar_label: str = "success rate",
+               y_tick_chars: int = 3, x_ticks: float = TICKS):  # fmt: skip
         """Labels on the outer panels, sizes, the title block, the legend (handles) or ``colorbar``
         (a mappable); ``y_label``: one, or one per axes of a stack; ``y_tick_chars``, ``x_ticks``:
         the widest y tick label in characters, the x tick labels' height in inches. Returns the Figure."""
@@ -117,7 +118,7 @@ class Sheet:
             self._legend.set_bbox_to_anchor((side, 1 - top / height), transform=fig.transFigure)
         if colorbar is not None:
             cax = fig.add_axes((side, bottom / height, 0.15 / width, 1 - (top + bottom) / height))
-            fig.colorbar(colorbar, cax=cax, label="success rate")
+            fig.colorbar(colorbar, cax=cax, label=colorbar_label)
         return fig
 
     def _label(self, x_label: str, y_labels: tuple) -> None:

@@ -1,7 +1,11 @@
-"""Learning curves: per episode, the success rate (95% Wilson band) and the mean P(best arm) (95%
+"""Learning curves: at each point of the curves (each episode's end, or every ``record_every`` steps
+when the study traced its runs) the success rate (95% Wilson band), the mean P(best arm) (95%
 normal band) with the mean-field P(best) dashed (SGD on fixed problems: the expected-update
-trajectory, meanfield.py). A panel per problem, horizon and rule (the axes in PANEL_AXES that are
-swept), a line per setting of the other swept axes; layout.fit says what does not fit.
+trajectory, meanfield.py), the mean reward per step within the interval ending at the point, and
+the mean cumulative regret (normal bands). A panel per problem, horizon and rule (the axes in
+PANEL_AXES that are swept), a stack of four axes, a line per setting of the other swept axes;
+layout.fit says what does not fit. The fraction of optimal pulls is in curves.csv: at a point it
+is close to the mean P(best), drawn here.
 """
 
 from __future__ import annotations
@@ -21,9 +25,15 @@ from .words import title_block
 
 PANEL_AXES = (*MODELS, "reward_values", "reward_sd", "n_episodes", "steps_per_episode", "optimizer", "baseline",
               "nesterov", "centered")  # fmt: skip
-PANEL = (4.2, 2.3)  # a panel is two axes high: success rate over mean P(best)
+PANEL = (4.2, 1.6)  # a panel is four axes high: success rate, mean P(best), reward, regret
 DASHES = (0, (4, 2))
-CURVES = (("success_rate", "success_ci_low", "success_ci_high"), ("mean_p_best", "p_best_ci_low", "p_best_ci_high"))
+# the stack, top first: (column, its band's columns, y label, a 0..1 axis)
+CURVES = (
+    ("success_rate", "success_ci_low", "success_ci_high", "success rate", True),
+    ("mean_p_best", "p_best_ci_low", "p_best_ci_high", "mean P(best arm)", True),
+    ("mean_reward", "reward_ci_low", "reward_ci_high", "mean reward\nper step", False),
+    ("mean_regret", "regret_ci_low", "regret_ci_high", "mean regret\n(cumulative)", False),
+)
 
 
 def choose(table: Table) -> tuple[dict, dict, dict, list[str]]:
@@ -47,49 +57,55 @@ def draw(table: Table):
     panel_axes, line_axes = list(panel_shown), list(line_shown)
     rows = [r for r in table.rows if _kept(r, {**panel_shown, **line_shown}, held)]
     panels, lines = _combos(table, rows, panel_axes), _combos(table, rows, line_axes)
-    # horizons of different steps per episode share one axes in steps done, not in episodes
-    x = "step" if "steps_per_episode" in line_axes else "episode"
-    log = x == "step" and log_spaced([r["steps_per_episode"] for r in rows])
+    every = table.spec.get("record_every")
+    # horizons of different steps per episode share one axes in steps done, not in episodes; so do traces
+    x = "step" if "steps_per_episode" in line_axes or every else "episode"
+    log = x == "step" and "steps_per_episode" in line_axes and log_spaced([r["steps_per_episode"] for r in rows])
     ordered = len(line_axes) == 1 and (line_axes[0] in MODELS or all(is_number(c[0]) for c in lines))
     palette = colours(len(lines), ordered)  # arm vectors are ordered by their gap
-    sheet = Sheet(len(panels), panel=PANEL, stack=2, sharex=False)
+    sheet = Sheet(len(panels), panel=PANEL, stack=len(CURVES), sharex=False)
     mean_field = False
-    for (top, bottom), panel in zip(sheet.cells, panels):
+    for cell, panel in zip(sheet.cells, panels):
         mine = [r for r in rows if _combo(r, panel_axes) == panel]
-        bands = (Bands(), Bands())
+        bands = tuple(Bands() for _ in CURVES)
         for row in mine:
-            points = sorted(table.curves[row["setting"]], key=lambda c: c["episode"])
+            points = sorted(table.curves[row["setting"]], key=lambda c: c["step"])
             colour = palette[lines.index(_combo(row, line_axes))]
-            mean_field |= _draw_setting((top, bottom), bands, x, points, colour)
-        for ax, band in zip((top, bottom), bands):
+            mean_field |= _draw_setting(cell, bands, x, points, colour)
+        for ax, band, curve in zip(cell, bands, CURVES):
             band.draw(ax, alpha=band_alpha(len(lines)))
-            probability_axis(ax)
-        top.set_title(_title(panel_axes, panel, mine[0]))
+            if curve[4]:
+                probability_axis(ax)
+        cell[0].set_title(_title(panel_axes, panel, mine[0]))
+        bottom = cell[-1]
         if log:
             log_scale(bottom, [c["step"] for r in mine for c in table.curves[r["setting"]]])
-        elif max(r["n_episodes"] for r in mine) == 1:
+        elif x == "episode" and max(r["n_episodes"] for r in mine) == 1:
             bottom.set_xticks([1])  # one episode: one point, and no fractional ticks around it
         else:
             bottom.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     names = [_title(line_axes, combo, next(r for r in rows if _combo(r, line_axes) == combo)) for combo in lines]
-    head = "Learning curves: success rate and mean P(best arm) at each episode's end"
-    return sheet.finish(title_block(table, None, head, tuple(notes)), _x_label(x, log, rows),
-                        ("success rate", "mean P(best arm)"), legend=_handles(names, palette, mean_field))  # fmt: skip
+    where = f"every {text(every)} steps" if every else "at each episode's end"
+    head = f"Learning curves {where}: success rate, mean P(best arm), mean reward per step, mean cumulative regret"
+    return sheet.finish(title_block(table, None, head, tuple(notes)), _x_label(x, log, rows, every),
+                        tuple(c[3] for c in CURVES), legend=_handles(names, palette, mean_field))  # fmt: skip
 
 
-def _x_label(x: str, log: bool, rows: list[dict]) -> str:
-    """The x label: "episode (1,000 steps each)", or "steps done (log scale)" when horizons share the axes."""
+def _x_label(x: str, log: bool, rows: list[dict], every: int | None = None) -> str:
+    """The x label: "episode (1,000 steps each)", "steps done (a point every 10 steps)", or "steps done
+    (log scale)" when horizons share the axes."""
     if x == "step":
-        return "steps done" + (" (log scale)" if log else "")
+        every_text = f" (a point every {text(every)} steps)" if every else ""
+        return "steps done" + (" (log scale)" if log else "") + every_text
     steps = {r["steps_per_episode"] for r in rows}
     return "episode" + (f" ({text(steps.pop())} steps each)" if len(steps) == 1 else " (steps: see the panel's title)")
 
 
-def _draw_setting(axes: tuple, bands: tuple, x: str, points: list[dict], colour) -> bool:
-    """One setting's curves against ``x`` (episode or step), success rate above, mean P(best)
-    below; True if it has a mean-field trajectory (drawn dashed, darker, over the mean)."""
+def _draw_setting(axes: list, bands: tuple, x: str, points: list[dict], colour) -> bool:
+    """One setting's curves against ``x`` (episode or step), one metric per axes of the stack; True
+    if it has a mean-field trajectory (drawn dashed, darker, over the mean P(best))."""
     xs = [c[x] for c in points]
-    for ax, band, (y, low, high) in zip(axes, bands, CURVES):
+    for ax, band, (y, low, high, _, _) in zip(axes, bands, CURVES):
         estimate(ax, band, xs, [c[y] for c in points], [c[low] for c in points], [c[high] for c in points], colour,
                  numeric=True, lw=1.4, ms=2.5)  # fmt: skip
     field = [c["mean_field_p_best"] for c in points]

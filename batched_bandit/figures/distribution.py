@@ -21,7 +21,7 @@ from .canvas import TICKS, Sheet
 from .columns import label, short
 from .layout import MAX_PANELS, Layout
 from .marks import Bands, estimate
-from .success import format_panel
+from .metric import format_panel
 from .table import Table
 from .words import title_block, x_label
 

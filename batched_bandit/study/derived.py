@@ -71,15 +71,16 @@ def has_mean_field(setting: Setting) -> bool:
     return setting.get("optimizer", DEFAULTS["optimizer"]) == "sgd" and expected_rewards(setting) is not None
 
 
-def mean_field(settings: list[Setting], only=None) -> dict[int, np.ndarray]:
-    """setting index -> the mean-field P(best) at each episode's end, for the settings (of
-    ``only``, default all) where it applies; settings of one shape are iterated together."""
+def mean_field(settings: list[Setting], only=None, record_every: int | None = None) -> dict[int, np.ndarray]:
+    """setting index -> the mean-field P(best) at each point of its curves (each episode's end, or
+    every ``record_every`` steps), for the settings (of ``only``, default all) where it applies;
+    settings of one shape are iterated together."""
     groups: dict[tuple, list[int]] = {}
     for i, s in enumerate(settings):
         if (only is None or i in only) and has_mean_field(s):
-            groups.setdefault((s.n_arms, s.n_episodes, s.steps_per_episode), []).append(i)
+            groups.setdefault((s.n_arms, s.curve_points(record_every), s.point_every(record_every)), []).append(i)
     out = {}
-    for (_, n_episodes, steps), members in groups.items():
+    for (_, n_points, steps), members in groups.items():
         mine = [settings[i] for i in members]
         mu = np.stack([expected_rewards(s) for s in mine])
         best = np.array([int(best_arm(MODELS[s.model_keyword], torch.tensor([s[s.model_keyword]]))[0]) for s in mine])
@@ -90,7 +91,7 @@ def mean_field(settings: list[Setting], only=None) -> dict[int, np.ndarray]:
             return np.array([float(s.get(name, DEFAULTS[name])) for s in mine])
 
         p_best = mean_field_p_best(
-            mu, best, column("temperature"), column("lr"), n_episodes, steps, init_weights=init,
+            mu, best, column("temperature"), column("lr"), n_points, steps, init_weights=init,
             momentum=column("momentum"), dampening=column("dampening"),
             nesterov=np.array([bool(s.get("nesterov", DEFAULTS["nesterov"])) for s in mine]),
             weight_decay=column("weight_decay"), loop=mean_field_loop,

@@ -2,18 +2,22 @@
 
 ``run(jobs, on_result, on_steps)`` runs every job and calls ``on_result(job, result)`` in the
 calling thread as each finishes (in any order: the store and the tables do not depend on it), and
-``on_steps(n)`` with bandit-steps done.
+``on_steps(n)`` with bandit-steps done; it returns None, or what went wrong on the way and was
+survived (``{"workers_lost": n, "tasks_rerun": m}``, calls.py).
 
 - ``InProcess``: this process, today's speed: consecutive jobs of one group run as one engine
   batch (up to FUSE_ELEMENTS per-arm sums), so a sweep is still a batch axis.
 - ``Dask``: a ``distributed.Client`` (a LocalCluster, a running scheduler, dask-jobqueue on SLURM
   or PBS). One future per job; a job ships a few hundred bytes and returns numpy arrays. A worker
-  that dies mid-task is survived: the scheduler reruns its tasks elsewhere, with identical results.
+  that dies mid-task is survived: the scheduler reruns its tasks elsewhere, with identical results;
+  the scheduler's own event log says which workers left and which of our tasks they held.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import signal
 import threading
 import uuid
@@ -21,7 +25,7 @@ from collections.abc import Callable
 
 from .task import Job, run_job, run_jobs
 
-FUSE_ELEMENTS = 2**26  # bandits x episodes x arms of one in-process engine batch (int32 sums: 256 MiB)
+FUSE_ELEMENTS = 2**26  # bandits x (episodes x arms + the trace) of one in-process engine batch (int32 sums: 256 MiB)
 INSTALL_HINT = "pip install 'batched_bandit[dask]'"
 
 
@@ -43,7 +47,7 @@ class InProcess:
         """Runs of consecutive jobs with one group signature, at most fuse_elements each (>= 1 job)."""
         batch, size = [], 0
         for job in jobs:
-            elements = (job.hi - job.lo) * len(job.settings) * job.n_episodes * job.n_arms
+            elements = job.elements
             if batch and (_signature(job) != _signature(batch[0]) or size + elements > self.fuse_elements):
                 yield batch
                 batch, size = [], 0
@@ -54,7 +58,8 @@ class InProcess:
 
 
 def _signature(job: Job) -> tuple:
-    return job.n_episodes, job.steps_per_episode, job.seed, job.dtype, job.device, job.backend, job.group
+    return (job.n_episodes, job.steps_per_episode, job.seed, job.dtype, job.device, job.backend, job.group,
+            job.record_every)  # fmt: skip
 
 
 class Dask:
@@ -72,10 +77,12 @@ class Dask:
             "worker_threads": sum(w.get("nthreads", 0) for w in workers.values()),
         }
 
-    def run(self, jobs: list[Job], on_result: Callable, on_steps: Callable[[int], None] | None = None) -> None:
+    def run(self, jobs: list[Job], on_result: Callable, on_steps: Callable[[int], None] | None = None) -> dict:
+        """Run the jobs; returns the workers lost meanwhile and the tasks run again because of it."""
         from distributed import as_completed
 
         token = uuid.uuid4().hex[:8]  # a fresh key per call: a rerun must not reuse a finished future
+        since = self._last_event()
         futures = {
             self.client.submit(run_job, job, key=f"batched_bandit-{job.key}-{token}", pure=False): job for job in jobs
         }
@@ -88,6 +95,24 @@ class Dask:
                     on_steps(job.bandit_steps)
         finally:
             self.client.cancel([f for f in futures if not f.done()])
+        return self._incidents(since, {f.key for f in futures})
+
+    def _last_event(self) -> float:
+        """The time of the scheduler's latest event (its own clock), or -inf."""
+        events = self.client.get_events("all")
+        return events[-1][0] if events else -math.inf
+
+    def _incidents(self, since: float, keys: set) -> dict:
+        """Workers removed unexpectedly after ``since`` (the scheduler's "remove-worker" events), and
+        which of ``keys`` they were running, held queued or held the results of (run again)."""
+        lost, rerun = 0, set()
+        for at, event in self.client.get_events("all"):
+            if at <= since or not isinstance(event, dict) or event.get("action") != "remove-worker":
+                continue
+            lost += not event.get("expected", False)
+            for name in ("processing-tasks", "lost-computed-tasks"):
+                rerun |= keys & set(event.get(name, ()))
+        return {"workers_lost": lost, "tasks_rerun": len(rerun)}
 
 
 def dask_client(scheduler: str | None = None, workers: int | None = None):
@@ -104,8 +129,14 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     cluster = None
     try:
         with _workers_deaf_to_ctrl_c(), _ctrl_c_held():
+            # Workers log only CRITICAL: a task's error reaches this process through its future, and the
+            # heartbeats that fail while a Ctrl-C closes the cluster are not the user's business.
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.CRITICAL,
             )
         return distributed.Client(cluster)
     except BaseException:  # Ctrl-C or SIGTERM during the start, delivered once the cluster is whole: stop it

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import zlib
 
-import numpy as np
-
 from ..checks import check_count, check_seed
 from ..random_arms import RandomArms
 from ..schema import DEFAULTS as OPTION_DEFAULTS
@@ -25,29 +23,34 @@ from ..schema import MODEL_OF as MODELS
 from ..schema import SEED_ARMS
 from .axes import AXES, CORE, check_axis
 from .setting import Setting
-from .task import HISTOGRAM_BINS
+from .task import MEANS
 
 FORMAT = "batched_bandit.study"
-FORMAT_VERSION = 4  # 1: CSV files (0.1); 3: SQLite without checksums; 4: checksums, totals
+FORMAT_VERSION = 5  # 1: CSV files (0.1); 3: SQLite without checksums; 4: checksums, totals; 5: every metric
 MAX_STEPS_PER_EPISODE = 2**31 - 1  # the engines count an episode's pulls per arm in int32
-# name -> (little-endian dtype, length): "episodes", "arms", "bins", "bits" (ceil(n / 8)) or "bandits" (n)
+MAX_POINTS = 10**5  # curve points per setting (record_every): each block stores ~10 float64 per point
+# name -> (little-endian dtype, length): "points" (the setting's curve points: episodes, or every
+# record_every steps), "pair" (sum, sum of squares), "arms", "bins", "bits" (ceil(n / 8)) or
+# "bandits" (n); per mean metric m (task.MEANS): m_sum, m_sq at each point, final_m over the run,
+# bandit_m each bandit's value. The per-bandit arrays last: reading the others never walks their pages.
 ARRAYS = {
-    "successes": ("<i8", "episodes"),
-    "p_best_sum": ("<f8", "episodes"),
-    "p_best_sq": ("<f8", "episodes"),
-    "regret_sum": ("<f8", "episodes"),
-    "regret_sq": ("<f8", "episodes"),
+    "successes": ("<i8", "points"),
+    **{f"{m}_{part}": ("<f8", "points") for m in MEANS for part in ("sum", "sq")},
+    **{f"final_{m}": ("<f8", "pair") for m in MEANS},
     "p_best_hist": ("<i8", "bins"),
     "last_rewards": ("<f8", "arms"),
     "verdicts": ("u1", "bits"),  # np.packbits of the final verdicts, bandit order
+    **{f"bandit_{m}": ("<f4", "bandits") for m in MEANS},  # float32: enough to pair, a quarter of float64
 }
+PER_BANDIT = tuple(name for name, (_, length) in ARRAYS.items() if length == "bandits")
+SUMMARY = tuple(name for name in ARRAYS if name not in PER_BANDIT)  # what the tables read
 SCALARS = ("n", "final_successes", "locked_best", "locked_wrong", "undecided")
 # the row's cells before its arrays, so that reading them never touches the arrays' overflow pages
 BLOCK_HEAD = ("setting", "block", "task", *SCALARS, "checksum", *(f"{a}_crc" for a in ARRAYS))
 BLOCK_COLUMNS = (*BLOCK_HEAD, *ARRAYS)
 TASK_COLUMNS = ("key", "stage", "grp", "block", "settings", "state", "call", "backend", "device", "engine_s",
                 "committed_s")  # fmt: skip
-RUN_KEYS = ("n_bandits", "seed", "dtype", "block_bandits", "precision", "max_bandits")
+RUN_KEYS = ("n_bandits", "seed", "dtype", "block_bandits", "precision", "max_bandits", "record_every")
 SCHEMA = f"""
 CREATE TABLE spec (
     id INTEGER PRIMARY KEY CHECK (id = 0), format TEXT NOT NULL, spec TEXT NOT NULL, n_settings INTEGER NOT NULL,
@@ -129,6 +132,9 @@ def check_spec(text) -> dict:
             if not 0 < spec["precision"] <= 0.5:
                 raise ValueError(f"precision {spec['precision']!r}")
             check_count("max_bandits", spec["max_bandits"])
+        if spec["record_every"] is not None:
+            _exact("record_every", spec["record_every"], int)
+            check_count("record_every", spec["record_every"])
         for name in AXES:
             if name in spec:
                 values = spec[name]
@@ -160,10 +166,26 @@ def check_settings(rows: list[tuple], spec: dict, n_settings) -> list[Setting]:
                 raise ValueError("it lacks a core axis")
             if values["steps_per_episode"] > MAX_STEPS_PER_EPISODE:
                 raise ValueError(f"steps_per_episode {values['steps_per_episode']:,} > {MAX_STEPS_PER_EPISODE:,}")
-            settings.append(Setting({k: from_json(k, v) for k, v in values.items()}))
+            setting = Setting({k: from_json(k, v) for k, v in values.items()})
+            problem = points_problem(setting, spec["record_every"])
+            if problem:
+                raise ValueError(problem)
+            settings.append(setting)
         except (ValueError, TypeError, AttributeError, RecursionError) as err:
             raise Damaged(f"setting {index}: {err}") from None
     return settings
+
+
+def points_problem(setting: Setting, record_every: int | None) -> str | None:
+    """Why a setting cannot have curves every ``record_every`` steps, or None."""
+    if record_every is None:
+        return None
+    if record_every > setting.n_steps:
+        return f"record_every {record_every:,} is more than its {setting.n_steps:,} steps"
+    if setting.curve_points(record_every) > MAX_POINTS:
+        return (f"{setting.curve_points(record_every):,} curve points (its {setting.n_steps:,} steps every "
+                f"{record_every:,}); at most {MAX_POINTS:,}")  # fmt: skip
+    return None
 
 
 def _key(value) -> str:
@@ -188,77 +210,11 @@ def normal_form(spec: dict, settings: list[dict]) -> tuple:
     return run, [{k: v for k, v in s.items() if _key(v) != _key(DEFAULTS.get(k, ()))} for s in settings]
 
 
-# --- blocks ----------------------------------------------------------------------------------------
-
-
-def block_size(spec: dict, block: int) -> int:
-    """Bandits in ``block`` of any setting (0 when the plan has no such block)."""
-    cap = spec["n_bandits"] if spec["precision"] is None else spec["max_bandits"]
-    lo = block * spec["block_bandits"]
-    return max(0, min(lo + spec["block_bandits"], cap) - lo)
-
-
-def head_checksum(row: dict) -> int:
-    """A block row's checksum: its cells before the arrays, the arrays' CRCs included."""
-    return checksum(*(row[c] for c in BLOCK_HEAD if c != "checksum"))
-
-
-def check_head(row: dict, spec: dict, n_settings: int) -> None:
-    """A block row's cells before its arrays: types, checksum, a setting and block of the plan, its n."""
-    if not all(type(row[c]) is int for c in BLOCK_HEAD if c != "task") or type(row["task"]) is not str:
-        raise Damaged("a cell of the wrong type")
-    if row["checksum"] != head_checksum(row):
-        raise Damaged("its cells do not match their checksum")
-    size = block_size(spec, row["block"]) if row["block"] >= 0 else 0
-    if not 0 <= row["setting"] < n_settings or size == 0 or row["n"] != size:
-        raise Damaged(f"it is not a block of the study's plan (n = {row['n']})")
-
-
-def decode_block(row: dict, setting: Setting) -> dict:
-    """A stored block's statistics (block_statistics' keys), its arrays checked against their CRCs,
-    their sizes and the block's n; Damaged naming what fails."""
-    n = row["n"]
-    lengths = {"episodes": setting.n_episodes, "arms": setting.n_arms, "bins": HISTOGRAM_BINS,
-               "bits": -(-n // 8), "bandits": n}  # fmt: skip
-    stats = {"n": n}
-    for name, (dtype, length) in ARRAYS.items():
-        data = row[name]
-        if not isinstance(data, bytes) or crc(data) != row[f"{name}_crc"]:
-            raise Damaged(f"the array {name!r} does not match its checksum")
-        itemsize = np.dtype(dtype).itemsize
-        if len(data) != lengths[length] * itemsize:
-            raise Damaged(f"the array {name!r} holds {len(data) // itemsize} values, not {lengths[length]}")
-        stats[name] = np.frombuffer(data, dtype=dtype)
-    stats["locked"] = np.array([row["locked_best"], row["locked_wrong"], row["undecided"]], dtype=np.int64)
-    problem = _impossible(stats, row["final_successes"])
-    if problem:
-        raise Damaged(f"impossible values ({problem})")
-    return stats
-
-
-def _impossible(s: dict, final_successes: int) -> str | None:
-    """What no block of n bandits can hold, or None (a few reductions: this runs for every block read)."""
-    n, x = s["n"], s["successes"]
-    if x.min() < 0 or x.max() > n or int(x[-1]) != final_successes:
-        return "success counts outside 0..n"
-    p, p2, slack = s["p_best_sum"], s["p_best_sq"], 1e-9 * n
-    sums = np.concatenate([p, p2, s["regret_sum"], s["regret_sq"], s["last_rewards"]])
-    if not np.isfinite(sums).all():
-        return "a sum that is not finite"
-    if p2.min() < 0 or p.max() > n + slack or (p2 - p).max() > slack:  # 0 <= p^2 <= p <= 1 for each bandit
-        return "P(best) sums outside what probabilities give"
-    if s["regret_sq"].min() < 0:
-        return "a negative sum of squares"
-    for name in ("locked", "p_best_hist"):
-        if s[name].min() < 0 or int(s[name].sum()) != n:
-            return f"{name} counts that do not add up to n = {n}"
-    bits = np.unpackbits(s["verdicts"])
-    if bits[n:].any() or int(bits.sum()) != final_successes:
-        return "verdicts that disagree with the success count"
-    return None
-
-
-# --- rows as stored ---------------------------------------------------------------------------------
+def field_ok(setting, data, stored, grid, record_every: int | None) -> bool:
+    """Whether a stored mean-field row is whole (else it is computed again)."""
+    return (type(setting) is int and 0 <= setting < len(grid) and isinstance(data, bytes)
+            and len(data) == 8 * grid[setting].curve_points(record_every)
+            and stored == checksum(setting, crc(data)))  # fmt: skip
 
 
 def task_cells(task) -> tuple:
@@ -269,23 +225,3 @@ def task_cells(task) -> tuple:
 def real(value):
     """A float cell (numpy floats repr differently from the float SQLite returns)."""
     return None if value is None else float(value)
-
-
-def block_row(setting: int, block: int, key: str, stats: dict) -> tuple:
-    """A block's row (BLOCK_COLUMNS) from task.block_statistics, with its CRCs and checksum."""
-    values = {"setting": int(setting), "block": int(block), "task": key, "n": int(stats["n"]),
-              "final_successes": int(stats["successes"][-1])}  # fmt: skip
-    values.update(zip(("locked_best", "locked_wrong", "undecided"), (int(x) for x in stats["locked"])))
-    for name, (dtype, _) in ARRAYS.items():
-        value = stats[name]
-        array = np.frombuffer(value, dtype=np.uint8) if isinstance(value, bytes) else value
-        values[name] = np.ascontiguousarray(array, dtype=dtype).tobytes()
-        values[f"{name}_crc"] = crc(values[name])
-    values["checksum"] = head_checksum(values)
-    return tuple(values[c] for c in BLOCK_COLUMNS)
-
-
-def field_ok(setting, data, stored, grid) -> bool:
-    """Whether a stored mean-field row is whole (else it is computed again)."""
-    return (type(setting) is int and 0 <= setting < len(grid) and isinstance(data, bytes)
-            and len(data) == 8 * grid[setting].n_episodes and stored == checksum(setting, crc(data)))  # fmt: skip

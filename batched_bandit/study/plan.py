@@ -38,7 +38,7 @@ class Task:
 @dataclass(frozen=True)
 class Plan:
     """The study's tasks, stage by stage. ``groups``: setting indices per batch group, in grid order;
-    ``episodes_x_arms``: E x K per group (sizes a task)."""
+    ``episodes_x_arms``: E x K per group, plus the trace's share (task.per_bandit_elements: sizes a task)."""
 
     groups: tuple[tuple[int, ...], ...]
     episodes_x_arms: tuple[int, ...]

@@ -15,6 +15,7 @@ import json
 import warnings
 from dataclasses import dataclass, field
 
+from .blocks import check_head, decode_block
 from .connection import REPAIR, expected_schema
 from .integrity import (
     BLOCK_COLUMNS,
@@ -23,12 +24,10 @@ from .integrity import (
     FORMAT_VERSION,
     TASK_COLUMNS,
     Damaged,
-    check_head,
     check_settings,
     check_spec,
     checksum,
     crc,
-    decode_block,
 )
 
 
@@ -203,7 +202,7 @@ def _block_problem(row: dict, spec: dict, grid: list, tasks: dict, arrays: bool)
     try:
         check_head(row, spec, len(grid))
         if arrays:
-            decode_block(row, grid[row["setting"]])
+            decode_block(row, grid[row["setting"]], spec)
     except Damaged as err:
         return str(err)
     state, owned = tasks.get(row["task"], (None, ()))

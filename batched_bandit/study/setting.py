@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..random_arms import RandomArms
-from ..schema import HORIZON, MODEL_OF, OPTIONS
+from ..schema import HORIZON, MODEL_OF, OPTIONS, applies
 
 ORDER = tuple(OPTIONS)  # the order of a setting's axes: schema.py's, the grid's product order
+# stated in every description of a setting, default or not (the others when they differ from theirs)
+STATED = ("n_episodes", "steps_per_episode", "optimizer", "baseline", "lr", "temperature")
 
 
 class Setting(Mapping):
@@ -66,9 +68,39 @@ class Setting(Mapping):
         return value.k if isinstance(value, RandomArms) else len(value)
 
     @property
+    def n_steps(self) -> int:
+        """Steps of the whole run: episodes × steps per episode."""
+        return self.n_episodes * self.steps_per_episode
+
+    def curve_points(self, record_every: int | None) -> int:
+        """The points of its curves: one per episode, or one every ``record_every`` steps (state.trace_points)."""
+        return self.n_episodes if record_every is None else self.n_steps // record_every
+
+    def point_every(self, record_every: int | None) -> int:
+        """Steps between two points of its curves."""
+        return self.steps_per_episode if record_every is None else record_every
+
+    @property
     def lr_over_t2(self) -> float:
         """lr / T², the effective step size of plain SGD from zero weights."""
         return self.lr / self.temperature**2
+
+    def full(self) -> dict:
+        """Every option that applies to this setting (schema.applies), the horizon and the model's
+        parameters included, with its value: the setting's, else the option's default."""
+        chosen = {k: v for k, v in self._items if OPTIONS[k].kind in ("choice", "bool")}
+        return {
+            name: self._map.get(name, option.default) for name, option in OPTIONS.items()
+            if (option.kind != "arms" or name == self.model_keyword) and applies(name, chosen, self.model)
+        }  # fmt: skip
+
+    def stated(self, omit: tuple[str, ...] = ()) -> dict:
+        """What a line describing it says: the model's parameters, the horizon, optimizer, baseline, lr,
+        temperature, and every other option that applies where it differs from its default; not ``omit``."""
+        return {
+            k: v for k, v in self.full().items()
+            if k not in omit and (k == self.model_keyword or k in STATED or v != OPTIONS[k].default)
+        }  # fmt: skip
 
     def options(self, arms=None) -> dict:
         """run_batch's keywords for this setting (not the horizon); the model's parameters are

@@ -15,10 +15,12 @@ damaged store with one line; the writer re-plans blocks that are missing and, wi
 deletes damaged rows so that they are computed again (repair.py).
 
 Schema (``PRAGMA user_version`` = FORMAT_VERSION; integrity.SCHEMA): ``spec`` (the study's spec as
-JSON: axes, n_bandits, seed, dtype, blocks, precision; a folder is reused only for the same study),
+JSON: axes, n_bandits, seed, dtype, blocks, precision, record_every; a folder is reused only for the
+same study),
 ``settings`` (each grid point's axes as JSON, in grid order), ``tasks`` (state 'planned' or 'done';
 a task is done iff all its blocks are stored), ``blocks`` (task.block_statistics per (setting,
-block): counts, then integrity.ARRAYS as little-endian BLOBs with their CRCs), ``totals`` (the number
+block): counts, then integrity.ARRAYS as little-endian BLOBs with their CRCs: every metric's sums at
+each curve point and over the run, and each bandit's value), ``totals`` (the number
 of blocks and the XOR of their checksums, updated by every commit, so a row that vanishes is
 noticed), ``calls`` (versions, device, backend, executor, timings, command line), ``mean_field``
 (the mean-field P(best) per episode, a deterministic function of the setting, computed once).
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blocks import block_row, check_head, decode_block
 from .connection import (
     ERRORS,
     FILE,
@@ -48,17 +51,16 @@ from .connection import (
 from .files import make_folder, refuse_link
 from .integrity import (
     BLOCK_COLUMNS,
+    BLOCK_HEAD,
     FORMAT,
     FORMAT_VERSION,
+    SUMMARY,
     TASK_COLUMNS,
     Damaged,
-    block_row,
-    check_head,
     check_settings,
     check_spec,
     checksum,
     crc,
-    decode_block,
     field_ok,
     normal_form,
     real,
@@ -249,7 +251,7 @@ class Store:
         return cursor.lastrowid if call is None else call
 
     def save_mean_field(self, fields: dict[int, np.ndarray]) -> None:
-        """Keep settings' mean-field trajectories (setting -> (n_episodes,) float64)."""
+        """Keep settings' mean-field trajectories (setting -> (curve points,) float64)."""
         rows = [(i, np.asarray(p, dtype="<f8").tobytes()) for i, p in fields.items()]
         with self.transaction():
             self.db.executemany("INSERT OR REPLACE INTO mean_field VALUES (?, ?, ?)",
@@ -262,7 +264,7 @@ class Store:
         with self._guard():
             rows = self.db.execute("SELECT setting, p_best, checksum FROM mean_field").fetchall()
         return {i: np.frombuffer(b, dtype="<f8") for i, b, c in rows
-                if field_ok(i, b, c, self.grid)}  # fmt: skip
+                if field_ok(i, b, c, self.grid, self.spec["record_every"])}  # fmt: skip
 
     def settings(self) -> list[dict]:
         return [dict(s) for s in self._settings]
@@ -273,18 +275,20 @@ class Store:
             rows = self.db.execute("SELECT setting, block, n, final_successes FROM blocks").fetchall()
         return {(s, b): (n, x) for s, b, n, x in rows}
 
-    def blocks(self, setting: int | None = None):
-        """Committed blocks as statistics dicts (block_statistics' keys, plus setting and block),
-        ordered by setting, then block; each checked (ValueError naming a damaged one)."""
+    def blocks(self, setting: int | None = None, arrays: tuple[str, ...] = SUMMARY):
+        """Committed blocks as statistics dicts (block_statistics' keys, of the arrays those named in
+        ``arrays``: by default all but the per-bandit ones; plus setting and block), ordered by setting,
+        then block; each checked (ValueError naming a damaged one)."""
         where = "" if setting is None else f" WHERE setting = {int(setting)}"
+        columns = (*BLOCK_HEAD, *arrays)
         with self._guard():
-            cursor = self.db.execute(f"SELECT {', '.join(BLOCK_COLUMNS)} FROM blocks{where} ORDER BY setting, block")
+            cursor = self.db.execute(f"SELECT {', '.join(columns)} FROM blocks{where} ORDER BY setting, block")
             with contextlib.closing(cursor):  # finished however the loop ends: an open statement keeps a lock
                 for cells in cursor:
-                    values = dict(zip(BLOCK_COLUMNS, cells))
+                    values = dict(zip(columns, cells))
                     try:
                         check_head(values, self.spec, len(self.grid))
-                        stats = decode_block(values, self.grid[values["setting"]])
+                        stats = decode_block(values, self.grid[values["setting"]], self.spec, arrays)
                     except Damaged as err:
                         where = f"setting {values['setting']!r}, block {values['block']!r}"
                         raise self.damaged(f"{where}: {err}", REPAIR) from None

@@ -14,7 +14,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -33,16 +32,17 @@ from ..checks import (
 from ..engines import describe_device, resolve_device
 from ..options import check_numerics, make_setup
 from ..progress import Bar
-from ..provenance import cpu_name
+from ..state import trace_points
+from . import calls
 from .axes import AXES, batch_key, columns, grid_and_columns, probe
 from .executors import Dask, InProcess
-from .integrity import FORMAT, FORMAT_VERSION, to_json
+from .integrity import FORMAT, FORMAT_VERSION, points_problem, to_json
 from .plan import Plan
 from .setting import Setting
 from .store import Store
 from .sweep_result import SweepResult
 from .tables import write_meta, write_tables
-from .task import Job
+from .task import Job, per_bandit_elements
 
 DEFAULT_BLOCK = 1024  # bandits per block: small enough to target precision, big enough to amortise a task
 DEFAULT_MAX_BANDITS = 10**6  # with a precision target, the most bandits a setting gets
@@ -60,6 +60,7 @@ def sweep(
     block_bandits: int | None = None,
     precision: float | None = None,
     max_bandits: int | None = None,
+    record_every: int | None = None,
     client=None,
     executor=None,
     progress: Callable[[int, int], None] | bool | None = None,
@@ -73,7 +74,9 @@ def sweep(
     Every setting trains bandits 0..n-1 (the bandits of ``run_batch(n, seed=seed)``): ``n_bandits``
     each, or with ``precision=eps`` blocks of ``block_bandits`` (default 1024) until the 95% Wilson
     half-width of its success rate is <= eps, at most ``max_bandits`` (default 10**6; ``n_bandits``
-    is then the first stage's count). ``client``: a ``distributed.Client`` to run on a Dask cluster
+    is then the first stage's count). ``record_every=N``: curves.csv gets a point every N steps, inside
+    episodes too (the engines' trace), instead of one per episode. ``client``: a ``distributed.Client``
+    to run on a Dask cluster
     (``executor``: any object with executors.InProcess's ``run``). A folder holding part of the same
     study continues it; another study or other files are refused (ValueError) before any work.
     ``progress``: True for a bar on stderr, or ``progress(done, total)`` in bandit-steps, work of
@@ -94,6 +97,7 @@ def sweep(
         max_bandits = DEFAULT_MAX_BANDITS if max_bandits is None else check_count("max_bandits", max_bandits)
     elif max_bandits is not None:
         raise ValueError("max_bandits applies with a precision target only (precision=eps)")
+    record_every = None if record_every is None else check_count("record_every", record_every)
     progress = check_progress(progress)
     wait, repair = check_bool("wait", wait), check_bool("repair", repair)
     if client is not None and executor is not None:
@@ -105,10 +109,13 @@ def sweep(
     command = _check_command(command)
     for s in settings:  # the counts the engines hold exactly, for the most bandits a setting may get
         check_run_size(n_bandits if precision is None else max_bandits, s.n_episodes, s.steps_per_episode)
+        if problem := points_problem(s, record_every):
+            raise ValueError(f"record_every: a setting of {s.n_episodes:,} x {s.steps_per_episode:,} steps: {problem}")
     groups = _groups(settings)
-    backends = _check_engines(settings, groups, device, backend, dtype, local)
+    backends = _check_engines(settings, groups, device, backend, dtype, local, record_every is not None)
     spec = study_spec(settings, given, n_bandits=n_bandits, seed=seed, dtype=dtype_name(dtype),
-                      block_bandits=block_bandits, precision=precision, max_bandits=max_bandits)  # fmt: skip
+                      block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
+                      record_every=record_every)  # fmt: skip
     folder = Path(out)
     store = Store.open(folder, spec, [{k: to_json(v) for k, v in s.items()} for s in settings], wait=wait,
                        repair=repair)  # fmt: skip
@@ -118,25 +125,20 @@ def sweep(
             groups = _groups(settings)
         plan = Plan(
             groups=tuple(tuple(g) for g in groups),
-            episodes_x_arms=tuple(settings[g[0]].n_episodes * settings[g[0]].n_arms for g in groups),
+            episodes_x_arms=tuple(_elements(settings[g[0]], record_every) for g in groups),
             n_bandits=n_bandits, block_bandits=block_bandits, precision=precision, max_bandits=max_bandits,
         )  # fmt: skip
         torch_device = resolve_device(device) if local else None
-        record = {
-            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "command": command,
-            "device": describe_device(torch_device) if local else f"{device} on each worker",
-            "backends": sorted(set(backends.values())) if local else backend,
-            "cpu": cpu_name(),
-            "cpu_threads": torch.get_num_threads(),
-            **(executor.describe() if callable(getattr(executor, "describe", None)) else {"executor": repr(executor)}),
-            "tasks_already_done": sum(t["state"] == "done" for t in store.tasks()),
-            "tasks_committed": 0, "bandit_steps": 0, "engine_s": 0.0, "finished": False,
-        }  # fmt: skip
+        record = calls.new_record(
+            command, executor, describe_device(torch_device) if local else f"{device} on each worker",
+            sorted(set(backends.values())) if local else backend, sum(t["state"] == "done" for t in store.tasks()),
+        )  # fmt: skip
         call = store.record_call(record)
+        record["call"] = call  # the tasks table's call column
         make_job = functools.partial(
             _job, settings=settings, plan=plan, seed=seed, dtype=dtype_name(dtype),
             device=str(torch_device if local else device), backends=backends if local else None, backend=backend,
+            record_every=record_every,
         )  # fmt: skip
         bar = None
         try:
@@ -150,11 +152,9 @@ def sweep(
 
                 def on_result(job: Job, result: dict) -> None:
                     if store.commit(job.key, job.block, result, call, round(time.perf_counter() - start, 6)):
-                        record["tasks_committed"] += 1
-                        record["bandit_steps"] += job.bandit_steps
-                        record["engine_s"] += result["engine_s"]
+                        calls.committed(record, job.bandit_steps, result)
 
-                executor.run(jobs, on_result, report)
+                calls.incidents(record, executor.run(jobs, on_result, report))
                 before, committed = committed, store.committed()
                 if committed == before:  # never loop on tasks the store does not keep
                     raise RuntimeError(f"no task of this stage was committed to {store.path} (first: {tasks[0].key})")
@@ -165,16 +165,14 @@ def sweep(
             if bar is not None:
                 bar.close()
             wall = time.perf_counter() - start
-            record.update(total_s=round(wall, 6), engine_s=round(record["engine_s"], 6))
-            record["sweep_layer_s"] = round(wall - record["engine_s"], 6)
-            if record["engine_s"] > 0:
-                record["bandit_steps_per_s"] = round(record["bandit_steps"] / record["engine_s"], 1)
+            calls.finish(record, wall, local)
             store.record_call(record, call)
             if record["finished"]:
                 write_meta(folder, store, columns(given))
             n_tasks = len(store.tasks())
     finally:
         store.close()
+    calls.report(record)
     return SweepResult(
         out=folder, settings=settings, rows=rows, curves=curves, tasks_computed=record["tasks_committed"],
         tasks_total=n_tasks, wall_time_s=wall,
@@ -205,7 +203,7 @@ def _groups(settings: list[Setting]) -> list[list[int]]:
 
 def study_spec(settings: list[Setting], given: Sequence[str], **run) -> dict:
     """The spec the store keeps: the format, each axis's values as the grid made them, ``run``'s
-    parameters (n_bandits, seed, dtype, block_bandits, precision, max_bandits)."""
+    parameters (n_bandits, seed, dtype, block_bandits, precision, max_bandits, record_every)."""
     axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
     return {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, **run}
 
@@ -215,7 +213,7 @@ def _axis_values(settings: list[Setting], name: str) -> list:
     return list(dict.fromkeys(s[name] for s in settings if name in s))
 
 
-def _check_engines(settings, groups, device, backend, dtype, local: bool) -> dict[int, str]:
+def _check_engines(settings, groups, device, backend, dtype, local: bool, trace: bool) -> dict[int, str]:
     """Check every setting's numbers in dtype and, in-process, resolve each group's engine here
     (group -> backend). A Dask worker resolves "auto" itself (a GPU worker runs the GPU engine)."""
     for s in settings:
@@ -232,19 +230,24 @@ def _check_engines(settings, groups, device, backend, dtype, local: bool) -> dic
     resolved = {}
     for g, members in enumerate(groups):
         rule, _, n_arms, _, _ = batch_key(settings[members[0]])
-        resolved[g] = engines.resolve_backend(backend, torch_device, dtype, n_arms, rule)
+        resolved[g] = engines.resolve_backend(backend, torch_device, dtype, n_arms, rule, trace=trace)
     return resolved
 
 
-def _job(task, *, settings, plan, seed, dtype, device, backends, backend) -> Job:
+def _job(task, *, settings, plan, seed, dtype, device, backends, backend, record_every) -> Job:
     first = settings[task.settings[0]]
     lo, hi = plan.bandits(task.block)
     return Job(
         key=task.key, group=task.group, block=task.block, lo=lo, hi=hi, settings=task.settings,
         options=tuple(settings[s].options() for s in task.settings), n_arms=first.n_arms,
         n_episodes=first.n_episodes, steps_per_episode=first.steps_per_episode, seed=seed, dtype=dtype,
-        device=device, backend=backend if backends is None else backends[task.group],
+        device=device, backend=backend if backends is None else backends[task.group], record_every=record_every,
     )  # fmt: skip
+
+
+def _elements(setting: Setting, record_every: int | None) -> int:
+    """A bandit's outputs in per-arm sums' worth of memory (sizes the plan's tasks)."""
+    return per_bandit_elements(setting.n_episodes, setting.n_arms, trace_points(setting.n_steps, record_every))
 
 
 def _steps(setting: Setting) -> int:

@@ -15,7 +15,7 @@ class SweepResult:
     out: Path
     settings: list[Setting]
     rows: list[dict]  # results.csv, one dict per setting
-    curves: list[dict]  # curves.csv, one dict per (setting, episode)
+    curves: list[dict]  # curves.csv, one dict per (setting, curve point: an episode's end, or every record_every steps)
     tasks_computed: int  # tasks run by this call; the others were committed before
     tasks_total: int
     wall_time_s: float
@@ -31,14 +31,18 @@ class SweepResult:
                 lines += [
                     ", ".join(f"{k} {_show(v)}" for k, v in rest.items()),
                     f"  {'T':>9} {'lr':>9} {'eta':>9} {'n':>9}  {'success':>7}  {'95% CI':^15}  "
-                    f"{'P(best)':>7}  {'locked wrong':>12}",
+                    f"{'P(best)':>7}  {'reward':>8}  {'regret':>9}  {'locked wrong':>12}",
                 ]
             lines.append(
                 f"  {row['temperature']:>9.4g} {row['lr']:>9.4g} {row['eta']:>9.3g} {row['n']:>9,}  "
                 f"{row['success_rate']:>7.4f}  {row['ci_low']:.4f}..{row['ci_high']:.4f}  "
-                f"{row['mean_final_p_best']:>7.4f}  {row['locked_wrong']:>12.4f}"
+                f"{row['mean_final_p_best']:>7.4f}  {row['mean_reward']:>8.4g}  {row['mean_regret']:>9.4g}  "
+                f"{row['locked_wrong']:>12.4f}"
             )
-        lines.append(f"{len(self.rows)} settings; results in {self.out}")
+        lines.append(
+            f"{len(self.rows)} settings; results in {self.out} (reward: mean per step; regret: "
+            "cumulative; every metric with its 95% interval in results.csv)"
+        )
         return "\n".join(lines)
 
 

@@ -1,13 +1,15 @@
 """The reduction: committed blocks merged in block order into tables, exported, and read back.
 
 Each setting's statistics are the sums of its blocks' statistics, added in block order, so the
-numbers do not depend on which worker ran what, or when. ``results.csv`` (one row per setting),
-``curves.csv`` (one row per setting and episode) and ``meta.json`` are written from the store,
-atomically, with fixed float formatting: on one backend and device the CSV files are the same
-bytes whatever the executor, the number of workers, the order of completion or the interruptions.
+numbers do not depend on which worker ran what, or when. ``results.csv`` (one row per setting:
+every metric's mean with its 95% interval), ``curves.csv`` (one row per setting and curve point:
+each episode's end, or every ``record_every`` steps) and ``meta.json`` are written from the store,
+atomically, with fixed float formatting: on one backend and device the CSV files are the same bytes
+whatever the executor, the number of workers, the order of completion or the interruptions.
+columns.py says what each column means.
 
-The read API (``open_study``, ``load_rows``, ``load_curves``, ``load_verdicts``) reads the store, for
-figures and paired comparisons of the per-bandit verdicts (issue #11).
+The read API (``open_study``, ``load_rows``, ``load_curves``, ``load_verdicts``, ``Study``) reads
+the store, for figures and paired comparisons of any metric bandit by bandit (issues #11, #17).
 """
 
 from __future__ import annotations
@@ -22,58 +24,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics import METRICS, metric
 from ..provenance import versions
 from ..random_arms import RandomArms
 from ..stats import mean_interval, wilson_interval
-from .derived import DERIVED, arm_columns, derived_columns, has_mean_field, mean_field
+from .columns import CURVE_COLUMNS, RESULT_COLUMNS, SETTING_HELP
+from .derived import arm_columns, derived_columns, has_mean_field, mean_field
 from .files import write_atomic
+from .integrity import ARRAYS, SUMMARY
 from .setting import Setting
 from .store import EXPORTS, Store
+from .task import MEANS
 
 RESULTS, CURVES, META = EXPORTS
-SETTING_HELP = {
-    "setting": "index of the setting in the grid (and row order)",
-    "temperature": "softmax temperature T", "lr": "learning rate",
-    "arms": "threshold values (lowest best) or a distribution",
-    "win_prob": "P(win) per arm or a distribution", "means": "mean reward per arm or a distribution",
-    "n_episodes": "episodes", "steps_per_episode": "steps per episode",
-}  # fmt: skip
-RESULT_COLUMNS = {
-    "n_arms": "K",
-    **DERIVED,
-    "lr_over_T2": "lr / T² (kept for one release: see eta)",
-    "n": "bandits (streams 0..n-1; with a precision target, as many as the setting needed)",
-    "successes": "bandits whose last episode's top arm is the best arm (the seed's verdict)",
-    "success_rate": "successes / n",
-    "ci_low": "95% Wilson interval of the success rate, low end",
-    "ci_high": "95% Wilson interval of the success rate, high end",
-    "ci_half_width": "(ci_high - ci_low) / 2",
-    "mean_final_p_best": "mean over bandits of P(best arm) after the last step",
-    "sd_final_p_best": "standard deviation over bandits of P(best arm) after the last step",
-    "locked_best": "fraction of bandits whose policy has max prob > 0.99 on the best arm",
-    "locked_wrong": "fraction of bandits whose policy has max prob > 0.99 on a wrong arm",
-    "undecided": "fraction of bandits whose policy has max prob <= 0.99",
-    "mean_regret": "mean over bandits of the pseudo-regret of the whole run",
-    "regret_ci_low": "95% normal interval of the mean regret, low end",
-    "regret_ci_high": "95% normal interval of the mean regret, high end",
-    "mean_reward_last_episode": "mean reward per step in the last episode, over bandits",
-}
-CURVE_COLUMNS = {
-    "episode": "episode, 1-based",
-    "step": "steps done at the episode's end",
-    "successes": "bandits whose top arm in this episode is the best arm",
-    "success_rate": "successes / n",
-    "success_ci_low": "95% Wilson interval of the episode's success rate, low end",
-    "success_ci_high": "95% Wilson interval of the episode's success rate, high end",
-    "mean_p_best": "mean over bandits of P(best arm) at the episode's end",
-    "p_best_ci_low": "95% normal interval of the mean P(best arm), low end",
-    "p_best_ci_high": "95% normal interval of the mean P(best arm), high end",
-    "mean_field_p_best": "P(best arm) of the expected-update (mean-field) trajectory (SGD, fixed problems)",
-    "mean_regret": "mean over bandits of the pseudo-regret up to the episode's end",
-    "regret_ci_low": "95% normal interval of the mean regret, low end",
-    "regret_ci_high": "95% normal interval of the mean regret, high end",
-}
-SUMS = ("successes", "p_best_sum", "p_best_sq", "regret_sum", "regret_sq", "locked", "p_best_hist", "last_rewards")
+SUMS = (*(a for a in SUMMARY if ARRAYS[a][1] != "bits"), "locked", "final_successes")  # added over blocks
 
 
 def merge(blocks) -> dict[int, dict]:
@@ -83,7 +47,7 @@ def merge(blocks) -> dict[int, dict]:
     for block in blocks:
         acc = merged.get(block["setting"])
         if acc is None:
-            merged[block["setting"]] = {"n": block["n"], "n_blocks": 1, **{k: block[k].copy() for k in SUMS}}
+            merged[block["setting"]] = {"n": block["n"], "n_blocks": 1, **{k: np.copy(block[k]) for k in SUMS}}
             continue
         acc["n"] += block["n"]
         acc["n_blocks"] += 1
@@ -93,51 +57,56 @@ def merge(blocks) -> dict[int, dict]:
 
 
 def result_row(index: int, setting: Setting, m: dict) -> dict:
-    n, x = m["n"], int(m["successes"][-1])
+    """Setting ``index``'s row of results.csv from its merged statistics ``m``."""
+    n, x = m["n"], int(m["final_successes"])
     low, high = wilson_interval(x, n)
-    mean_p = m["p_best_sum"][-1] / n
-    regret = m["regret_sum"][-1] / n
-    regret_low, regret_high = mean_interval(m["regret_sum"][-1], m["regret_sq"][-1], n)
-    return {
+    row = {
         "setting": index, **setting, "n_arms": setting.n_arms, **derived_columns(setting),
         "lr_over_T2": setting.lr_over_t2, "n": n,
         "successes": x, "success_rate": x / n, "ci_low": low, "ci_high": high, "ci_half_width": (high - low) / 2,
-        "mean_final_p_best": mean_p, "sd_final_p_best": math.sqrt(max(0.0, m["p_best_sq"][-1] / n - mean_p * mean_p)),
+    }  # fmt: skip
+    for name in MEANS:
+        total, squares = (float(v) for v in m[f"final_{name}"])
+        row.update(zip((METRICS[name].column, *METRICS[name].ci), (total / n, *mean_interval(total, squares, n))))
+    mean_p, squares_p = row["mean_final_p_best"], float(m["final_p_best"][1])
+    return {
+        **row, "sd_final_p_best": math.sqrt(max(0.0, squares_p / n - mean_p * mean_p)),
         **{k: int(c) / n for k, c in zip(("locked_best", "locked_wrong", "undecided"), m["locked"])},
-        "mean_regret": regret, "regret_ci_low": regret_low, "regret_ci_high": regret_high,
         "mean_reward_last_episode": float(m["last_rewards"].sum()) / (n * setting.steps_per_episode),
     }  # fmt: skip
 
 
-def curve_rows(index: int, setting: Setting, m: dict, field: np.ndarray | None = None) -> list[dict]:
-    """Setting ``index``'s rows of curves.csv; ``field``: its mean-field P(best) per episode, if any."""
-    n, steps = m["n"], setting.steps_per_episode
+def curve_rows(index: int, setting: Setting, m: dict, field: np.ndarray | None = None,
+               record_every: int | None = None) -> list[dict]:  # fmt: skip
+    """Setting ``index``'s rows of curves.csv, one per point (each episode's end, or every
+    ``record_every`` steps); ``field``: its mean-field P(best) at each point, if any."""
+    n, every, steps = m["n"], setting.point_every(record_every), setting.steps_per_episode
     rows = []
     for e, x in enumerate(m["successes"]):
+        step = (e + 1) * every
         low, high = wilson_interval(int(x), n)
-        p_low, p_high = mean_interval(m["p_best_sum"][e], m["p_best_sq"][e], n)
-        r_low, r_high = mean_interval(m["regret_sum"][e], m["regret_sq"][e], n)
-        rows.append({
-            "setting": index, **setting, "episode": e + 1, "step": (e + 1) * steps, "successes": int(x),
-            "success_rate": int(x) / n, "success_ci_low": low, "success_ci_high": high,
-            "mean_p_best": m["p_best_sum"][e] / n, "p_best_ci_low": p_low, "p_best_ci_high": p_high,
-            "mean_field_p_best": None if field is None else float(field[e]),
-            "mean_regret": m["regret_sum"][e] / n, "regret_ci_low": r_low, "regret_ci_high": r_high,
-        })  # fmt: skip
+        row = {"setting": index, **setting, "episode": (step - 1) // steps + 1, "step": step, "successes": int(x),
+               "success_rate": int(x) / n, "success_ci_low": low, "success_ci_high": high}  # fmt: skip
+        for name in MEANS:
+            total, squares = m[f"{name}_sum"][e], m[f"{name}_sq"][e]
+            row.update(zip((METRICS[name].curve, *METRICS[name].ci), (total / n, *mean_interval(total, squares, n))))
+        row["mean_field_p_best"] = None if field is None else float(field[e])
+        rows.append(row)
     return rows
 
 
 def write_tables(folder: Path, store: Store, settings: list[Setting], setting_columns: list[str]):
     """Write results.csv and curves.csv from the store; returns (result rows, curve rows)."""
     merged = merge(store.blocks())
+    every = store.spec["record_every"]
     fields = store.mean_field()
     missing = [i for i, s in enumerate(settings) if i not in fields and has_mean_field(s)]
     if missing:  # computed once per study: a deterministic function of the setting
-        new = mean_field(settings, only=set(missing))
+        new = mean_field(settings, only=set(missing), record_every=every)
         store.save_mean_field(new)
         fields.update(new)
     rows = [result_row(i, s, merged[i]) for i, s in enumerate(settings)]
-    curves = [c for i, s in enumerate(settings) for c in curve_rows(i, s, merged[i], fields.get(i))]
+    curves = [c for i, s in enumerate(settings) for c in curve_rows(i, s, merged[i], fields.get(i), every)]
     head = ["setting", *setting_columns]
     write_atomic(folder / RESULTS, to_csv([*head, *RESULT_COLUMNS, *arm_columns(settings)], rows))
     write_atomic(folder / CURVES, to_csv([*head, *CURVE_COLUMNS], curves))
@@ -192,10 +161,21 @@ def to_csv(columns: list[str], rows: list[dict]) -> str:
 
 
 class Study:
-    """A study folder, read from its store (read-only, checked). ``rows()``/``curves()`` are the
-    exports' tables (numbers as numbers); ``merged(i)`` setting i's summed statistics;
-    ``verdicts(i)`` its per-bandit final verdicts, (n,) bool in bandit order (bandit j is stream j
-    in every setting); ``verdict_blocks(i)`` the same per committed block."""
+    """A study folder, read from its store (read-only, checked).
+
+    - ``rows()``: results.csv's rows, numbers as numbers: per metric (metrics.py) its mean over
+      the run and 95% interval, under the names of ``metrics.METRICS[name].column`` and ``.ci``
+      (``success_rate``, ``ci_low``, ``ci_high``; ``mean_final_p_best``, ``p_best_ci_low``, ...;
+      ``mean_regret``, ``regret_ci_*``; ``mean_reward``, ``reward_ci_*``; ``optimal_action_rate``,
+      ``optimal_action_ci_*``), with ``n`` and the setting's axes; ``curves()``: curves.csv's rows.
+    - ``metric_blocks(i, metric)``: block -> each bandit's value of ``metric`` in setting ``i``,
+      (n,) in bandit order, for the committed blocks in block order: bool verdicts for
+      ``success``, float64 (stored as float32) for the means. Block b holds the same bandit ids
+      (streams) in every setting: pair two settings over the blocks both have.
+      ``metric_values(i, metric)`` concatenates them; ``verdict_blocks(i)`` and ``verdicts(i)`` are
+      the success ones.
+    - ``merged(i)``: setting i's summed statistics (task.block_statistics' sums).
+    """
 
     def __init__(self, out: str | os.PathLike):
         self.folder = Path(out)
@@ -210,6 +190,11 @@ class Study:
         finished = any(call.get("finished") is True for call in self.store.calls())
         return finished and all(t["state"] == "done" for t in tasks)
 
+    @property
+    def record_every(self) -> int | None:
+        """Steps between the curves' points (None: a point per episode)."""
+        return self.spec["record_every"]
+
     def merged(self, setting: int) -> dict:
         return merge(self.store.blocks(setting)).get(setting) or {"n": 0, "n_blocks": 0}
 
@@ -220,18 +205,32 @@ class Study:
     def curves(self) -> list[dict]:
         merged = merge(self.store.blocks())
         fields = self.store.mean_field()  # written with the exports; computed here for a partial study
-        fields.update(mean_field(self.settings, only={i for i in merged if i not in fields}))
-        return [
-            c for i, s in enumerate(self.settings) if i in merged for c in curve_rows(i, s, merged[i], fields.get(i))
-        ]
+        fields.update(mean_field(self.settings, only={i for i in merged if i not in fields},
+                                 record_every=self.record_every))  # fmt: skip
+        return [c for i, s in enumerate(self.settings) if i in merged
+                for c in curve_rows(i, s, merged[i], fields.get(i), self.record_every)]  # fmt: skip
 
     def verdicts(self, setting: int) -> np.ndarray:
-        blocks = list(self.verdict_blocks(setting).values())
-        return np.concatenate(blocks) if blocks else np.zeros(0, dtype=bool)
+        return self.metric_values(setting, "success")
 
     def verdict_blocks(self, setting: int) -> dict[int, np.ndarray]:
         """block -> its bandits' final verdicts, (n,) bool, for the setting's committed blocks in order."""
-        return {b["block"]: np.unpackbits(b["verdicts"], count=b["n"]).astype(bool) for b in self.store.blocks(setting)}
+        return self.metric_blocks(setting, "success")
+
+    def metric_blocks(self, setting: int, name: str) -> dict[int, np.ndarray]:
+        """block -> its bandits' values of metric ``name``, (n,) in bandit order (bool for success,
+        float64 for the others), for the setting's committed blocks in block order."""
+        if metric(name).kind == "proportion":
+            blocks = self.store.blocks(setting)
+            return {b["block"]: np.unpackbits(b["verdicts"], count=b["n"]).astype(bool) for b in blocks}
+        array = f"bandit_{name}"  # read with the block's other arrays: a damaged block is refused whole
+        return {b["block"]: b[array].astype(np.float64) for b in self.store.blocks(setting, (*SUMMARY, array))}
+
+    def metric_values(self, setting: int, name: str) -> np.ndarray:
+        """The setting's committed bandits' values of metric ``name``, blocks in order (see metric_blocks)."""
+        blocks = list(self.metric_blocks(setting, name).values())
+        dtype = bool if metric(name).kind == "proportion" else np.float64
+        return np.concatenate(blocks) if blocks else np.zeros(0, dtype=dtype)
 
     def close(self) -> None:
         self.store.close()
