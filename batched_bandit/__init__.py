@@ -15,6 +15,7 @@ _EXPORTS = {
     "SweepResult": "batched_bandit.study",
     "compare": "batched_bandit.study",
     "grid": "batched_bandit.study",
+    "optimum": "batched_bandit.study",
     "sweep": "batched_bandit.study",
     "threshold": "batched_bandit.study",
 }

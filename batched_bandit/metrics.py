@@ -17,6 +17,7 @@ intervals and paired t / Wilcoxon tests (stats.py).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -33,11 +34,17 @@ class Metric:
     short: str  # legends, titles
     label: str  # an axis label: what the number is
     help: str  # one line: how it is computed
+    span: tuple[float, float] = (0.0, 1.0)  # the values a bandit's metric can take
 
     @property
     def curve(self) -> str:
         """curves.csv's column of the mean over bandits at each point."""
         return CURVE_COLUMNS[self.name]
+
+    @property
+    def what(self) -> str:
+        """The mean over bandits in words: "success rate", "mean regret"."""
+        return "success rate" if self.kind == "proportion" else f"mean {self.short}"
 
 
 METRICS_LIST = (
@@ -47,9 +54,11 @@ METRICS_LIST = (
     Metric("p_best", "mean_final_p_best", ("p_best_ci_low", "p_best_ci_high"), "mean", "higher", "P(best)",
            "P(best arm) of the final policy", "the probability the final policy gives the best arm"),
     Metric("regret", "mean_regret", ("regret_ci_low", "regret_ci_high"), "mean", "lower", "regret",
-           "cumulative pseudo-regret", "sum over steps of mu* - mu[arm pulled]: expected reward lost to exploration"),
+           "cumulative pseudo-regret", "sum over steps of mu* - mu[arm pulled]: expected reward lost to exploration",
+           (0.0, math.inf)),
     Metric("reward", "mean_reward", ("reward_ci_low", "reward_ci_high"), "mean", "higher", "reward",
-           "average reward per step", "the rewards received over the run, divided by the number of steps"),
+           "average reward per step", "the rewards received over the run, divided by the number of steps",
+           (-math.inf, math.inf)),
     Metric("optimal_action", "optimal_action_rate", ("optimal_action_ci_low", "optimal_action_ci_high"), "mean",
            "higher", "optimal action", "fraction of pulls on a best arm",
            "the pulls of an arm with the top expected reward, divided by the number of steps"),

@@ -9,8 +9,8 @@ rewards) is refused, not silently ignored.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
@@ -91,13 +91,7 @@ def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:
             hyper["inv_temperature"] = rows(lambda t: 1.0 / t, temperature)
         elif option.rows:
             hyper[name] = values[name] if name in values else torch.zeros(n, dtype=torch.float64).expand(n)
-    choices: dict[str, Any] = {
-        field: ("binary" if model in BINARY else "gaussian") if field == "rewards"
-        else why_not(field, chosen, model) is None and bool((checks.compact(values[field]) > 0).any())
-        if OPTIONS[field].specialise else values[field]
-        for field in Rule.__dataclass_fields__
-    }  # fmt: skip
-    rule = Rule(**choices)
+    rule = Rule(**{field: _rule_field(field, values, chosen, model) for field in Rule.__dataclass_fields__})
     batch = Batch(
         rule=rule,
         hyper=Hyper(**hyper),
@@ -111,6 +105,17 @@ def make_setup(n_bandits: int, bandit_ids: torch.Tensor, **options) -> Setup:
     return Setup(batch=batch, model=model, params=params, temperature=temperature, values=values)
 
 
+def _rule_field(field: str, values: dict, chosen: dict, model: str):
+    """A Rule field: the reward model's kind, a choice, or whether an option the engines specialise
+    on (momentum, weight decay, a constant step) is given, applies and is nonzero somewhere."""
+    if field == "rewards":
+        return "binary" if model in BINARY else "gaussian"
+    if not OPTIONS[field].specialise:
+        return values[field]
+    given = field in values and why_not(field, chosen, model) is None
+    return given and bool((checks.compact(values[field]) > 0).any())
+
+
 def _check_applicable(options: dict, values: dict, chosen: dict, model: str, given_as: dict) -> None:
     """Options given where they do not apply are refused (unless given at their default), and
     options without a default are required where they apply (the EMA baseline's decay)."""
@@ -119,7 +124,7 @@ def _check_applicable(options: dict, values: dict, chosen: dict, model: str, giv
         if option.kind == "arms":
             continue
         reason = why_not(name, chosen, model)
-        if reason is None and option.default is None and name not in values:
+        if reason is None and option.required and name not in values:
             raise ValueError(f"{name} is required with {where(name)}")
         if reason is not None and name in options and _differs_from_default(name, values.get(name)):
             shown = given_as.get(name, name)
@@ -183,7 +188,33 @@ def check_numerics(setup: Setup, n_episodes: int, steps_per_episode: int, dtype:
         )
     checks.check_representable("steps_per_episode x the largest reward", reward * steps_per_episode, dtype)
     n_steps = n_episodes * steps_per_episode
-    bounds.check_run_bound(b.rule, h, setup.temperature, b.init_weights, advantage, n_steps, dtype)
+    if b.rule.policy == "gradient":
+        bounds.check_run_bound(b.rule, h, setup.temperature, b.init_weights, advantage, n_steps, dtype)
+    else:
+        _check_value_policy(setup, n_steps, dtype)
+
+
+MAX_POLICY_STEPS = 2**31 - 1  # the value policies and Thompson sampling count each arm's pulls in int32
+
+
+def _check_value_policy(setup: Setup, n_steps: int, dtype: torch.dtype) -> None:
+    """The numbers of ε-greedy, greedy, UCB and Thompson sampling stay finite over the run."""
+    h, rule = setup.batch.hyper, setup.batch.rule
+    if n_steps > MAX_POLICY_STEPS:
+        raise ValueError(
+            f"n_episodes x steps_per_episode must be at most {MAX_POLICY_STEPS:,} with policy {rule.policy!r} (it "
+            f"counts each arm's pulls over the run in int32), got {n_steps:,}"
+        )
+    checks.check_representable("initial_value", h.initial_value, dtype)
+    checks.check_representable("ucb_c x sqrt(ln(steps))", h.ucb_c * math.sqrt(math.log(n_steps + 1)), dtype)
+    if rule.policy == "thompson" and rule.rewards == "gaussian":
+        if not bool((checks.compact(h.reward_sd) > 0).all()):
+            raise ValueError(
+                "reward_sd must be > 0 with Thompson sampling (its posterior's noise precision is 1 / sd²)"
+            )
+        checks.check_representable("1 / reward_sd²", 1.0 / h.reward_sd**2, dtype, nonzero=True)
+        checks.check_representable("1 / prior_sd²", 1.0 / h.prior_sd**2, dtype, nonzero=True)
+        checks.check_representable("prior_mean", h.prior_mean, dtype)
 
 
 def integer_rewards(setup: Setup) -> bool:

@@ -89,3 +89,17 @@ def reward_bound_of(model: str):
         return torch.maximum(win.abs(), loss.abs())
 
     return bound
+
+
+def lai_robbins(win_prob: torch.Tensor, win: float = 1.0, loss: float = 0.0) -> torch.Tensor:
+    """The Lai-Robbins (1985) constant of Bernoulli bandits: any consistent policy's pseudo-regret
+    grows at least as C ln t, C = sum over worse arms of gap_a / KL(q_a, q*), KL the Bernoulli
+    divergence of the arms' P(win) and gap_a = (win - loss)(q* - q_a). (B, K) -> (B,) float64;
+    inf where a worse arm has P(win) 0 or 1 against a best arm strictly inside (0, 1)."""
+    q = win_prob.to(torch.float64)
+    best = q.amax(dim=-1, keepdim=True)
+    worse = q < best
+    xlogy = torch.special.xlogy
+    kl = xlogy(q, q / best) + xlogy(1 - q, (1 - q) / (1 - best))  # KL(q_a || q*)
+    terms = torch.where(worse, (win - loss) * (best - q) / kl, torch.zeros_like(q))
+    return terms.sum(dim=-1)

@@ -139,7 +139,7 @@ def run_reference(
     env = environments[reward_model]()
     if not (baseline is None or baseline == "mean" or (isinstance(baseline, tuple) and baseline[0] == "ema")):
         raise ValueError(f'baseline must be None, "mean" or ("ema", decay), got {baseline!r}')
-    mu = _expected_rewards(reward_model, env.arms, reward_values)
+    mu = expected_rewards(reward_model, env.arms, reward_values)
     policy = SoftmaxPolicy(env.n_arms, temperature, init_weights)
     opt = make_optimizer([policy.weights], optimizer, lr, **(optimizer_options or {}))
     episode_rewards = np.zeros((n_episodes, env.n_arms))
@@ -177,7 +177,8 @@ def run_reference(
     return ReferenceResult(episode_rewards, policy.weights.detach().numpy().copy(), success, p_best, regret)
 
 
-def _expected_rewards(model: str, params: np.ndarray, reward_values) -> np.ndarray:
+def expected_rewards(model: str, params: np.ndarray, reward_values) -> np.ndarray:
+    """mu per arm, float64: the means, or loss + (win - loss) P(win)."""
     from math import erfc, sqrt
 
     if model == "gaussian":

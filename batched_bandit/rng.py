@@ -121,6 +121,37 @@ def step_uniforms(
 
 
 PROBLEM_COUNTER = MASK32  # counter word c1 of problem draws; the steps' c1 (t // 2 >> 32) never gets there
+# The policies' own randomness, in counter ranges no other draw reaches (the steps' c1 is below 2**31,
+# the problems' is 0xFFFFFFFF): the value policies' words of step t are Philox of (t mod 2**32,
+# POLICY_TAG | t >> 32, g); Thompson sampling's, of (t mod 2**32, THOMPSON_TAG | draw << 20 |
+# attempt << 8 | arm, g). So the step's own two words — the arm's uniform and the reward's — are the
+# same whatever the policy (common random numbers), and a policy's extra draws never overlap them.
+POLICY_TAG = 0x80000000
+THOMPSON_TAG = 0xC0000000
+MAX_POLICY_STEPS = 2**62  # steps a bandit can take with a value policy (c1 stays below THOMPSON_TAG)
+MAX_THOMPSON_STEPS = 2**32  # with Thompson sampling (t is counter word c0 alone)
+THOMPSON_ARMS, THOMPSON_ATTEMPTS, THOMPSON_DRAWS = 2**8, 2**12, 2**6  # bit fields of Thompson's c1
+
+
+def policy_uniforms(seed: int, bandit_ids: torch.Tensor, t_start: int, n_steps: int) -> torch.Tensor:
+    """The value policies' draws of steps ``t_start ..``: (n_steps, 4, B) float32 uniforms on the
+    2**-24 grid, [the exploration coin, the uniform arm, the tie-break, a spare], one Philox call a
+    step with counter (t mod 2**32, POLICY_TAG | t >> 32, g)."""
+    steps = torch.arange(t_start, t_start + n_steps, device=bandit_ids.device, dtype=torch.int64)[:, None]
+    ids = bandit_ids[None, :]
+    words = philox4x32(steps & MASK32, POLICY_TAG | (steps >> 32), ids & MASK32, ids >> 32, seed & MASK32,
+                       seed >> 32)  # fmt: skip
+    return torch.stack([to_uniform(w) for w in words], dim=1)
+
+
+def thompson_words(
+    seed: int, bandit_ids: torch.Tensor, t: int, n_arms: int, attempt: int, draw: int = 0
+) -> tuple[torch.Tensor, ...]:
+    """Thompson sampling's four words for every arm at step ``t``, one rejection ``attempt`` of its
+    gamma variates, posterior ``draw`` (0: the step's own; 1.. for estimating P(best)): 4 x (K, B)."""
+    c1 = THOMPSON_TAG | draw << 20 | attempt << 8 | torch.arange(n_arms, device=bandit_ids.device, dtype=torch.int64)
+    ids = bandit_ids[None, :]
+    return philox4x32(torch.tensor(t & MASK32), c1[:, None], ids & MASK32, ids >> 32, seed & MASK32, seed >> 32)
 
 
 def problem_uniforms(seed: int, bandit_ids: torch.Tensor, n_values: int) -> torch.Tensor:

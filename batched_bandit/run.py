@@ -29,7 +29,7 @@ from .options import Setup, check_numerics, draw_problems, integer_rewards, make
 from .progress import Bar
 from .result import RunResult, Trace, describe_options
 from .schema import DEFAULTS
-from .state import empty_trace, trace_points
+from .state import trace_dtypes, trace_points
 
 
 def run_batch(
@@ -108,9 +108,7 @@ def run_batch(
         episode_regret=out["episode_regret"],
         episode_reward=out["episode_reward"],
         episode_optimal=out["episode_optimal"],
-        final_probs=torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1).to(
-            dtype
-        ),
+        final_probs=final_policy(out, setup).to(dtype),
         weights=out["weights"],
         reward_model=setup.model,
         arms=setup.params,
@@ -130,6 +128,14 @@ def run_batch(
     )
 
 
+def final_policy(out: dict, setup: Setup) -> torch.Tensor:
+    """(B, K): each arm's probability at the next step; softmax(w / T) in float64 for the gradient
+    policy, the engine's for the others."""
+    if setup.batch.rule.policy == "gradient":
+        return torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1)
+    return out["final_probs"]
+
+
 def check_record_every(record_every, n_steps: int) -> int | None:
     """None, or a count of steps between trace points, at most the run's steps."""
     if record_every is None:
@@ -141,7 +147,8 @@ def check_record_every(record_every, n_steps: int) -> int | None:
 
 
 def make_trace(out: dict, record_every: int | None) -> Trace | None:
-    """The run's Trace from simulate_chunks' outputs: cumulative regret, per-step rates."""
+    """The run's Trace from simulate_chunks' outputs (whose trace_reward it divides in place):
+    cumulative regret, per-step rates."""
     if record_every is None:
         return None
     n_points = out["trace_p_best"].shape[1]
@@ -150,8 +157,8 @@ def make_trace(out: dict, record_every: int | None) -> Trace | None:
         steps=torch.arange(1, n_points + 1, dtype=torch.int64) * record_every,
         p_best=out["trace_p_best"],
         regret=out["trace_regret"],
-        reward=out["trace_reward"] / record_every,
-        optimal_action=out["trace_optimal"].double() / record_every,
+        reward=out["trace_reward"].div_(record_every),  # in place: out is not used after
+        optimal_action=out["trace_optimal"].to(torch.float64).div_(record_every),
         success=out["trace_success"],
     )
 
@@ -209,7 +216,8 @@ def simulate_chunks(
         "episode_regret": torch.empty(n, n_episodes, dtype=torch.float64),
         "episode_reward": torch.empty(n, n_episodes, dtype=torch.float64),
         "episode_optimal": torch.empty(n, n_episodes, dtype=torch.int64),
-        **{k: v.to(WIDER.get(k, v.dtype)) for k, v in empty_trace(n, n_points, dtype).items()},
+        **{k: torch.empty(n, n_points, dtype=WIDER.get(k, d)) for k, d in trace_dtypes(dtype).items()},
+        "final_probs": torch.empty(n, k if batch.rule.policy != "gradient" else 0, dtype=torch.float32),
     }
     for lo in range(0, n, chunk_size):
         chunk = batch[lo : lo + chunk_size].to(device)
@@ -223,9 +231,9 @@ def simulate_chunks(
         out["episode_rewards"][rows] = result.episode_rewards.cpu().to(reward_dtype)
         out["episode_p_best"][rows] = result.episode_p_best.cpu()
         out["episode_regret"][rows] = torch.cumsum(result.episode_regret.cpu().double(), dim=1)
-        for name in ("episode_reward", "episode_optimal", *TRACE_FIELDS):
-            out[name][rows] = getattr(result, name).cpu().to(out[name].dtype)
-        out["trace_regret"][rows] = torch.cumsum(out["trace_regret"][rows], dim=1)
+        for name in ("episode_reward", "episode_optimal", "final_probs", *TRACE_FIELDS):
+            out[name][rows].copy_(getattr(result, name))  # converted as copied: no temporary
+        out["trace_regret"][rows].cumsum_(dim=1)
     return out
 
 

@@ -57,6 +57,7 @@ class Option:
     rows: tuple[str, ...] = ()
     specialise: bool = False
     core: bool = False
+    required: bool = False  # no default: must be given where it applies
     cli: str = ""  # the flag, where it is not --name-with-dashes
 
     def __post_init__(self):
@@ -84,7 +85,7 @@ class Option:
 
     def default_text(self) -> str:
         if self.default is None:
-            return "none" if self.kind == "choice" else "required where it applies"
+            return "required where it applies" if self.required else "none"
         if isinstance(self.default, bool):
             return str(self.default).lower()
         if isinstance(self.default, tuple):
@@ -99,6 +100,8 @@ def interval_text(low: float, high: float, low_open: bool, high_open: bool) -> s
     return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
+POLICIES = ("gradient", "epsilon_greedy", "greedy", "ucb", "thompson")
+GRADIENT = {"policy": ("gradient",)}
 SGD_RMSPROP = {"optimizer": ("sgd", "rmsprop")}
 
 OPTIONS_LIST = (
@@ -116,23 +119,26 @@ OPTIONS_LIST = (
            "rewards (win, loss)", applies={"model": BINARY}, rows=("win", "loss")),
     Option("reward_sd", "real", 1.0, "standard deviation of Gaussian rewards", "reward sd",
            "sd of the Gaussian rewards", low=0.0, applies={"model": ("gaussian",)}, rows=("reward_sd",)),
+    Option("policy", "choice", "gradient", "how a bandit chooses: the softmax policy gradient (the seed's rule), "
+           "epsilon-greedy, greedy on (optimistic) value estimates, UCB or Thompson sampling (Sutton & Barto, ch. 2)",
+           "policy", "policy", choices=POLICIES),
     Option("optimizer", "choice", "sgd", "torch.optim's SGD, Adam or RMSprop (per-element, torch's defaults)",
-           "optimizer", "optimizer", choices=("sgd", "adam", "rmsprop")),
+           "optimizer", "optimizer", choices=("sgd", "adam", "rmsprop"), applies=GRADIENT),
     Option("nesterov", "bool", False, "Nesterov momentum (needs momentum > 0 and dampening 0)", "Nesterov",
            "Nesterov momentum", applies={"optimizer": ("sgd",)}),
     Option("centered", "bool", False, "centred RMSprop", "centred", "centred RMSprop",
            applies={"optimizer": ("rmsprop",)}),
     Option("baseline", "choice", "none", "reward baseline: none (the seed), mean (running mean of every reward, "
            "the current one included), ema (b <- decay b + (1 - decay) r from 0)", "baseline", "reward baseline",
-           choices=("none", "mean", "ema")),
+           choices=("none", "mean", "ema"), applies=GRADIENT),
     Option("baseline_decay", "real", None, "the ema baseline's decay", "baseline decay", "EMA baseline's decay",
-           low=0.0, high=1.0, high_open=True, applies={"baseline": ("ema",)}, rows=("baseline_decay",)),
+           low=0.0, high=1.0, high_open=True, applies={"baseline": ("ema",)}, rows=("baseline_decay",), required=True),
     Option("momentum", "real", 0.0, "momentum", "momentum", "momentum", low=0.0, high=1.0, high_open=True,
            applies=SGD_RMSPROP, rows=("momentum",), specialise=True),
     Option("dampening", "real", 0.0, "SGD's dampening of the momentum buffer", "dampening", "SGD's dampening",
            low=0.0, high=1.0, applies={"optimizer": ("sgd",)}, rows=("dampening",)),
     Option("weight_decay", "real", 0.0, "L2 weight decay (added to the gradient, as torch.optim)", "weight decay",
-           "L2 weight decay", low=0.0, rows=("weight_decay",), specialise=True),
+           "L2 weight decay", low=0.0, applies=GRADIENT, rows=("weight_decay",), specialise=True),
     Option("beta1", "real", 0.9, "Adam's beta1", "β₁", "Adam's β₁", low=0.0, high=1.0, high_open=True,
            applies={"optimizer": ("adam",)}, rows=("beta1",)),
     Option("beta2", "real", 0.999, "Adam's beta2", "β₂", "Adam's β₂", low=0.0, high=1.0, high_open=True,
@@ -142,11 +148,25 @@ OPTIONS_LIST = (
     Option("alpha", "real", 0.99, "RMSprop's smoothing constant", "alpha", "RMSprop's smoothing constant α",
            low=0.0, high=1.0, high_open=True, applies={"optimizer": ("rmsprop",)}, rows=("alpha",)),
     Option("init_weights", "weights", 0.0, "initial weights: a number, or one per arm", "w₀",
-           "initial weight of every arm"),
+           "initial weight of every arm", applies=GRADIENT),
+    Option("epsilon", "real", 0.1, "probability of a uniformly random arm instead of the greedy one", "ε",
+           "exploration probability ε", low=0.0, high=1.0, applies={"policy": ("epsilon_greedy",)}, rows=("epsilon",)),
+    Option("initial_value", "real", 0.0, "the value estimates' initial value Q0 (optimistic when high)", "Q₀",
+           "initial value estimate Q₀", applies={"policy": ("greedy",)}, rows=("initial_value",)),
+    Option("step_size", "real", None, "constant step of the value estimates, Q <- Q + a (r - Q); none: sample "
+           "averages", "α", "step size α of the value estimates", low=0.0, high=1.0, low_open=True,
+           applies={"policy": ("greedy",)}, rows=("step_size",), specialise=True),
+    Option("ucb_c", "real", 2.0, "UCB's exploration weight c in Q + c sqrt(ln t / N)", "c", "UCB's exploration c",
+           low=0.0, applies={"policy": ("ucb",)}, rows=("ucb_c",)),
+    Option("prior_mean", "real", 0.0, "Thompson sampling's normal prior mean of each arm's mean reward", "μ₀",
+           "prior mean μ₀", applies={"policy": ("thompson",), "model": ("gaussian",)}, rows=("prior_mean",)),
+    Option("prior_sd", "real", 1.0, "Thompson sampling's normal prior sd of each arm's mean reward", "σ₀",
+           "prior sd σ₀", low=0.0, low_open=True, applies={"policy": ("thompson",), "model": ("gaussian",)},
+           rows=("prior_sd",)),
     Option("lr", "real", 0.01, "learning rate", "lr", "learning rate lr", low=0.0, low_open=True, rows=("lr",),
-           core=True),
+           core=True, applies=GRADIENT),
     Option("temperature", "real", 10.0, "softmax temperature T of the policy softmax(w / T)", "T",
-           "softmax temperature T", low=0.0, low_open=True, rows=("inv_temperature",), core=True),
+           "softmax temperature T", low=0.0, low_open=True, rows=("inv_temperature",), core=True, applies=GRADIENT),
 )  # fmt: skip
 OPTIONS = MappingProxyType({o.name: o for o in OPTIONS_LIST})
 HORIZON = ("n_episodes", "steps_per_episode")  # run_batch's explicit keywords, a study's axes
@@ -168,6 +188,10 @@ RULE_FIELDS = (
     "rewards",
 )
 REWARDS = ("binary", "gaussian")
+
+
+# each policy's own parameter: the x of a parameter study (Sutton & Barto, figure 2.6)
+POLICY_PARAMETER = {"gradient": "lr", "epsilon_greedy": "epsilon", "greedy": "initial_value", "ucb": "ucb_c"}
 
 
 def split_aliases(options: Mapping) -> dict:

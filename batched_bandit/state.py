@@ -23,12 +23,14 @@ if TYPE_CHECKING:  # what type checkers see of the two classes made below from s
 
     @dataclass(frozen=True)
     class Rule:
+        policy: str = "gradient"
         optimizer: str = "sgd"
         nesterov: bool = False
         centered: bool = False
         baseline: str = "none"
         momentum: bool = False
         weight_decay: bool = False
+        step_size: bool = False
         rewards: str = "binary"
 
         @property
@@ -47,6 +49,12 @@ if TYPE_CHECKING:  # what type checkers see of the two classes made below from s
         beta2: torch.Tensor
         eps: torch.Tensor
         alpha: torch.Tensor
+        epsilon: torch.Tensor
+        initial_value: torch.Tensor
+        step_size: torch.Tensor
+        ucb_c: torch.Tensor
+        prior_mean: torch.Tensor
+        prior_sd: torch.Tensor
         lr: torch.Tensor
         inv_temperature: torch.Tensor
 
@@ -161,7 +169,7 @@ class Outcome:
     (r + 1) record_every of the run; its verdict is the seed's, on the current episode's sums so far.
     """
 
-    weights: torch.Tensor  # (B, K) float: final weights
+    weights: torch.Tensor  # (B, K) float: final weights; a value policy's estimates; Thompson's posterior means
     episode_rewards: torch.Tensor  # (B, E, K) float: per-arm reward sums; E = 1 (the last) if not recorded
     episode_p_best: torch.Tensor  # (B, n_episodes) float32: P(best arm) at the end of each episode
     episode_regret: torch.Tensor  # (B, n_episodes) float32: pseudo-regret accrued within each episode
@@ -172,6 +180,9 @@ class Outcome:
     trace_reward: torch.Tensor  # (B, R) float: reward received within each interval
     trace_optimal: torch.Tensor  # (B, R) int32: pulls of a best arm within each interval
     trace_success: torch.Tensor  # (B, R) bool: the current episode's top arm so far is the best arm
+    # the policy's probability of each arm at the next step (B, K); (B, 0) for the gradient policy,
+    # whose probabilities are softmax(weights / T) (run.py computes them in float64)
+    final_probs: torch.Tensor = dataclasses.field(default_factory=lambda: torch.zeros(0, 0))
 
 
 def trace_points(n_steps: int, record_every: int | None) -> int:
@@ -179,13 +190,12 @@ def trace_points(n_steps: int, record_every: int | None) -> int:
     return 0 if record_every is None else n_steps // record_every
 
 
+def trace_dtypes(dtype: torch.dtype) -> dict[str, torch.dtype]:
+    """The dtype of each of Outcome's trace fields when the run computes in ``dtype``."""
+    return {"trace_p_best": torch.float32, "trace_regret": torch.float32, "trace_reward": dtype,
+            "trace_optimal": torch.int32, "trace_success": torch.bool}  # fmt: skip
+
+
 def empty_trace(n_bandits: int, n_points: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:
-    """Outcome's trace fields, allocated: (B, R) each."""
-    shape = (n_bandits, n_points)
-    return {
-        "trace_p_best": torch.zeros(shape, dtype=torch.float32, device=device),
-        "trace_regret": torch.zeros(shape, dtype=torch.float32, device=device),
-        "trace_reward": torch.zeros(shape, dtype=dtype, device=device),
-        "trace_optimal": torch.zeros(shape, dtype=torch.int32, device=device),
-        "trace_success": torch.zeros(shape, dtype=torch.bool, device=device),
-    }
+    """Outcome's trace fields, (B, R) each, allocated but not filled: an engine writes every point."""
+    return {name: torch.empty(n_bandits, n_points, dtype=d, device=device) for name, d in trace_dtypes(dtype).items()}

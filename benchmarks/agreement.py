@@ -5,8 +5,9 @@ reward agree over the first ``--steps`` steps, and the success rates of both on 
     python benchmarks/agreement.py --backends triton torch --device cuda
     python benchmarks/agreement.py --rules --n-bandits 2000 --steps 1000   # every rule of the tests
 
-``--rules`` takes the rules of ``tests/test_cpu_engine.py`` (optimizers, momentum, baselines, reward
-models, init weights; each at its own temperature and lr) and reports, per rule, the same-path
+``--rules`` takes the engine cases of the tests' rule table, ``tests/rules.py`` (optimizers and their
+options, baselines, reward models, init weights, K from 3 to 20, per-bandit numbers; each at its own
+temperature and lr) and reports, per rule, the same-path
 fraction and, over the bandits on the same path, the largest differences of final weights, P(best)
 and regret.
 
@@ -40,12 +41,12 @@ def same_path(a, b) -> torch.Tensor:
 def rule_agreement(args, device, second_device) -> None:
     """Per rule of the tests: same-path fraction and the largest differences on those paths."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from test_cpu_engine import RULES
+    from rules import ENGINE_CASES, options
 
     print("| rule | bandits | steps | same path | max abs dw | max abs dP(best) | max abs d regret |")
     print("|---|---|---|---|---|---|---|")
-    for name, options in RULES.items():
-        kw = dict(n_episodes=args.steps, steps_per_episode=1, seed=8, **options)
+    for name in ENGINE_CASES:
+        kw = dict(n_episodes=args.steps, steps_per_episode=1, seed=8, **options(name, args.n_bandits))
         a = run_batch(args.n_bandits, backend=args.backends[0], device=device, **kw)
         b = run_batch(args.n_bandits, backend=args.backends[1], device=second_device, **kw)
         same = same_path(a, b)

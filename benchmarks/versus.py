@@ -25,15 +25,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the shared table of rules
 
-from rules import RULES  # noqa: E402
+from rules import RULES, resolve  # noqa: E402
 
 JOB = """
 import json, sys, torch
 torch.set_num_threads({threads})
 from batched_bandit import run_batch
-kw = json.loads(sys.argv[1])
+def decode(v, rows=None):  # {{"tensor": ...}} -> a tensor (its first rows), {{"tuple": ...}} -> a tuple
+    if isinstance(v, dict) and "tensor" in v:
+        return torch.tensor(v["tensor"][:rows], dtype=torch.float64)
+    return tuple(decode(x, rows) for x in v["tuple"]) if isinstance(v, dict) else v
+kw = json.load(sys.stdin)
 n = kw.pop("n_bandits")
-run_batch(min(n, 64), **kw)  # builds the engine's kernel for this rule (not timed)
+run_batch(min(n, 64), **{{k: decode(v, 64) for k, v in kw.items()}})  # builds the kernel (not timed)
+kw = {{k: decode(v) for k, v in kw.items()}}
 res = run_batch(n, **kw)
 print(json.dumps({{"rate": res.bandit_steps_per_s, "successes": res.n_successes, "backend": res.backend}}))
 """
@@ -41,9 +46,16 @@ print(json.dumps({{"rate": res.bandit_steps_per_s, "successes": res.n_successes,
 
 def run_job(tree: Path, job: dict, threads: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run([sys.executable, "-c", JOB.format(threads=threads), json.dumps(job)], env=env,
+    done = subprocess.run([sys.executable, "-c", JOB.format(threads=threads)], input=json.dumps(job), env=env,
                           capture_output=True, text=True, check=True)  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def encode(value):
+    """A rule option as JSON: per-bandit tensors as {"tensor": lists}, tuples as {"tuple": [...]}."""
+    if hasattr(value, "tolist"):
+        return {"tensor": value.tolist()}
+    return {"tuple": [encode(v) for v in value]} if isinstance(value, tuple) else value
 
 
 def jobs(backends: list[str], n_bandits: int, episodes: int, steps: int, names: list[str] | None) -> list[tuple]:
@@ -53,6 +65,7 @@ def jobs(backends: list[str], n_bandits: int, episodes: int, steps: int, names: 
             if names and name not in names:
                 continue
             size = n_bandits if backend != "torch" else max(1, n_bandits // 10)
+            options = {k: encode(resolve(v, size)) for k, v in options.items()}
             job = {"n_bandits": size, "n_episodes": episodes, "steps_per_episode": steps, "seed": 1,
                    "backend": backend, **options}  # fmt: skip
             out.append((name, backend, job))

@@ -202,7 +202,7 @@ def test_every_command_that_simulates_takes_the_same_option_flags():
     from batched_bandit.schema import OPTIONS
 
     every = {o.flag for o in OPTIONS.values()} | {"--betas"}
-    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == every
+    assert option_flags("run") == option_flags("sweep") == option_flags("threshold") == option_flags("optimum") == every
 
 
 def test_threshold_takes_every_rule_option(tmp_path, monkeypatch, capsys):
@@ -268,3 +268,10 @@ def test_a_table_s_numbers_name_settings_in_compare(tmp_path, capsys):
     assert record["a"]["lr"] == 0.0316227766017 and record["b"]["lr"] == 0.1
     assert main(["compare", str(tmp_path / "log"), "--a", "lr=0.02", "--b", "lr=0.1"]) == 2
     assert "values in the study: lr 0.001, 0.00316228, 0.01, 0.0316228, 0.1, 0.316228, 1\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["plot"], ["compare"], ["threshold"], ["optimum"]])
+def test_every_help_prints(command, capsys):
+    """--help of the program and of each command (a bare % in a help string broke the program's)."""
+    assert main([*command, "--help"]) == 0
+    assert "usage: batched-bandit" in capsys.readouterr().out

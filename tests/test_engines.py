@@ -4,20 +4,14 @@ rewards, same weights up to float32 rounding, for the seed's rule, baselines and
 import pytest
 import spec
 import torch
-from conftest import FAST_BACKENDS
+from conftest import FAST_BACKENDS, need
+from rules import ENGINE_CASES, RULES, bandit_options, options
 
-from batched_bandit.engines import unavailable_reason
 from batched_bandit.options import make_setup
 from batched_bandit.run import simulate_chunks
 
-CASES = {
-    "seed": dict(temperature=0.5, lr=0.1),
-    "low temperature": dict(temperature=0.05, lr=0.01),
-    "mean baseline, (1, 0)": dict(temperature=0.3, lr=0.1, baseline="mean", reward_values=(1.0, 0.0)),
-    "ema baseline, bernoulli": dict(win_prob=(0.3, 0.6, 0.5), temperature=0.3, lr=0.2, baseline=("ema", 0.8)),
-    "gaussian": dict(means=(0.5, 1.0, -0.5, 0.0, 0.2), reward_sd=2.0, temperature=1.0, lr=0.05),
-    "init weights": dict(temperature=1.0, lr=0.1, init_weights=(1.0, 0.0, -1.0, 0.5)),
-}
+# the rules tests/spec.py knows: plain SGD with or without a baseline, any reward model, any init
+SPEC_CASES = [name for name in ENGINE_CASES if not {"optimizer", "momentum", "weight_decay"} & set(RULES[name])]
 SEED, N_BANDITS, N_EPISODES, STEPS = 2**33 + 5, 24, 3, 17  # a 64-bit seed; odd episodes straddle Philox pairs
 
 
@@ -38,22 +32,22 @@ def spec_options(options: dict) -> dict:
 
 
 @pytest.mark.parametrize("backend", [*FAST_BACKENDS, "triton"])
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", SPEC_CASES)
 def test_engine_follows_the_specification(case, backend):
-    options = CASES[case]
+    resolved = options(case, N_BANDITS)
     first_id = 2**32 - N_BANDITS // 2  # ids straddle 2**32: both halves of the counter matter
     ids = torch.arange(first_id, first_id + N_BANDITS)
-    setup = make_setup(N_BANDITS, ids, **options)
-    reason = unavailable_reason(backend, torch.device("cpu"), torch.float32, setup.batch.n_arms, setup.batch.rule)
-    if reason is not None:
-        pytest.skip(reason)
+    setup = make_setup(N_BANDITS, ids, **resolved)
+    need(backend, n_arms=setup.batch.n_arms, rule=setup.batch.rule)
     out = simulate_chunks(
         setup, backend=backend, device=torch.device("cpu"), seed=SEED, n_episodes=N_EPISODES,
         steps_per_episode=STEPS, record_episodes=True, chunk_size=N_BANDITS, dtype=torch.float32,
     )  # fmt: skip
     expected = [
-        spec.simulate(SEED, g, n_episodes=N_EPISODES, steps=STEPS, **spec_options(options))
-        for g in range(first_id, first_id + N_BANDITS)
+        spec.simulate(
+            SEED, first_id + i, n_episodes=N_EPISODES, steps=STEPS, **spec_options(bandit_options(resolved, i))
+        )
+        for i in range(N_BANDITS)
     ]
     sums = torch.tensor([s for s, _ in expected], dtype=torch.float64)
     weights = torch.tensor([w for _, w in expected], dtype=torch.float64)

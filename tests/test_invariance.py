@@ -11,30 +11,21 @@ trajectories are bit-identical. Non-zero initial weights and weight decay break 
 import pytest
 import torch
 from conftest import FAST_BACKENDS
+from rules import ENGINE_CASES, RULES, options
 
 from batched_bandit import run_batch
 
-KW = dict(n_bandits=300, n_episodes=3, steps_per_episode=60, seed=5, arms=(0.3, 0.0, -0.4))
-SGD_RULES = {
-    "sgd": {},
-    "sgd momentum dampening": dict(momentum=0.8, dampening=0.25),
-    "sgd nesterov": dict(momentum=0.9, nesterov=True),
-    "sgd mean baseline": dict(baseline="mean"),
-    "sgd momentum ema baseline": dict(momentum=0.5, baseline=("ema", 0.9)),
-}
-NORMALISED_RULES = {
-    "adam": dict(optimizer="adam"),
-    "adam baseline": dict(optimizer="adam", baseline="mean", betas=(0.8, 0.99)),
-    "rmsprop": dict(optimizer="rmsprop"),
-    "rmsprop momentum centered": dict(optimizer="rmsprop", momentum=0.5, centered=True),
-}
+N_BANDITS = 300
+# the rule table's cases that start from zero weights without weight decay, by how the step scales
+SCALE_FREE = [name for name in ENGINE_CASES if not {"init_weights", "weight_decay"} & set(RULES[name])]
+SGD_RULES = [name for name in SCALE_FREE if RULES[name].get("optimizer", "sgd") == "sgd"]
+NORMALISED_RULES = [name for name in SCALE_FREE if name not in SGD_RULES]
 
 
-def run(backend, **options):
-    try:
-        return run_batch(backend=backend, **KW, **options)
-    except ValueError as err:  # an engine that does not run this rule
-        pytest.skip(str(err))
+def run(backend, rule, **overrides):
+    """The rule's problem and options at the temperature and lr given (one batch-wide number each)."""
+    kw = options(rule, N_BANDITS, **overrides)
+    return run_batch(N_BANDITS, n_episodes=3, steps_per_episode=60, seed=5, backend=backend, **kw)
 
 
 def assert_same_run(base, scaled, k):
@@ -44,39 +35,38 @@ def assert_same_run(base, scaled, k):
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)
-@pytest.mark.parametrize("rule", list(SGD_RULES))
+@pytest.mark.parametrize("rule", SGD_RULES)
 def test_sgd_acts_through_lr_over_t_squared(rule, backend):
-    options = SGD_RULES[rule]
-    base = run(backend, temperature=0.3, lr=0.02, **options)
+    base = run(backend, rule, temperature=0.3, lr=0.02)
     for k in (2.0, 0.5):
-        assert_same_run(base, run(backend, temperature=k * 0.3, lr=k * k * 0.02, **options), k)
-    other = run(backend, temperature=0.6, lr=0.02, **options)  # lr / T^2 four times smaller: another run
+        assert_same_run(base, run(backend, rule, temperature=k * 0.3, lr=k * k * 0.02), k)
+    other = run(backend, rule, temperature=0.6, lr=0.02)  # lr / T^2 four times smaller: another run
     assert not torch.equal(base.episode_rewards, other.episode_rewards)
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)
-@pytest.mark.parametrize("rule", list(NORMALISED_RULES))
+@pytest.mark.parametrize("rule", NORMALISED_RULES)
 def test_adam_and_rmsprop_act_through_lr_over_t(rule, backend):
-    options = NORMALISED_RULES[rule]
-    base = run(backend, temperature=0.3, lr=0.01, eps=1e-4, **options)
+    base = run(backend, rule, temperature=0.3, lr=0.01, eps=1e-4)
     for k in (2.0, 0.5):
-        assert_same_run(base, run(backend, temperature=k * 0.3, lr=k * 0.01, eps=1e-4 / k, **options), k)
+        assert_same_run(base, run(backend, rule, temperature=k * 0.3, lr=k * 0.01, eps=1e-4 / k), k)
     # with eps fixed the runs agree up to eps (the default 1e-8 is far below the gradients' scale)
-    a = run(backend, temperature=0.3, lr=0.01, **options)
-    b = run(backend, temperature=0.9, lr=0.03, **options)
+    a = run(backend, rule, temperature=0.3, lr=0.01)
+    b = run(backend, rule, temperature=0.9, lr=0.03)
     same = (a.episode_rewards == b.episode_rewards).flatten(1).all(dim=1)
     assert same.double().mean() >= 0.98
     torch.testing.assert_close(a.episode_p_best[same], b.episode_p_best[same], rtol=0, atol=1e-4)
-    other = run(backend, temperature=0.3, lr=0.03, **options)  # lr / T three times larger: another run
+    other = run(backend, rule, temperature=0.3, lr=0.03)  # lr / T three times larger: another run
     assert not torch.equal(a.episode_rewards, other.episode_rewards)
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)
 @pytest.mark.parametrize(
-    "options", [dict(init_weights=(0.5, 0.0, -0.5)), dict(weight_decay=0.5)], ids=["init_weights", "weight_decay"]
+    "breaking", [dict(init_weights=(0.5, 0.0, -0.5)), dict(weight_decay=0.5)], ids=["init_weights", "weight_decay"]
 )
-def test_initial_weights_and_weight_decay_break_the_invariance(options, backend):
-    base = run(backend, temperature=0.3, lr=0.02, **options)
-    scaled = run(backend, temperature=0.6, lr=0.08, **options)
+def test_initial_weights_and_weight_decay_break_the_invariance(breaking, backend):
+    kw = dict(n_episodes=3, steps_per_episode=60, seed=5, backend=backend, arms=(0.3, 0.0, -0.4), **breaking)
+    base = run_batch(N_BANDITS, temperature=0.3, lr=0.02, **kw)
+    scaled = run_batch(N_BANDITS, temperature=0.6, lr=0.08, **kw)
     differ = ~(base.episode_rewards == scaled.episode_rewards).flatten(1).all(dim=1)
     assert differ.double().mean() > 0.05

@@ -36,6 +36,7 @@ int bb_simulate(void) { return 0; }
 void bb_normals(void) {}
 void bb_philox(void) {}
 int bb_mean_field(void) { return 0; }
+const char *bb_isa(void) { return "stub"; }
 """
 REAL_CC = cpu_engine.find_compiler()
 

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import need
 
 from batched_bandit import run_batch
+from batched_bandit.engines.cpu_engine import mean_field_loop
 from batched_bandit.meanfield import mean_field_p_best
 
 
@@ -69,19 +71,6 @@ def test_the_mean_field_never_locks_in_and_tracks_small_steps():
     assert field[-1] > 0.99 and float(large.episode_p_best[:, -1].double().mean()) < 0.8
 
 
-def c_loop():
-    """The C loop, which must run here (it returns None where the fused engine is not built)."""
-    from batched_bandit.engines.cpu_engine import mean_field_loop
-
-    def loop(*args):
-        out = mean_field_loop(*args)
-        if out is None:
-            pytest.skip("no fused CPU engine here")
-        return out
-
-    return loop
-
-
 def test_the_c_loop_equals_numpy():
     """bb_mean_field (cpu_kernel.c) and the numpy loop: the same recurrence, to float64 rounding."""
     gen = np.random.default_rng(3)
@@ -90,17 +79,19 @@ def test_the_c_loop_equals_numpy():
               dampening=0.2, nesterov=np.array([False, True, False, False, False, True]),
               weight_decay=np.array([0, 0, 0.1, 0.05, 0, 0]))  # fmt: skip
     args = (mu, best, np.geomspace(0.1, 3, 6), np.full(6, 0.05), 7, 13)
-    fast = mean_field_p_best(*args, **kw, loop=c_loop())
+    need("cpu")  # the C loop is the fused CPU engine's kernel
+    fast = mean_field_p_best(*args, **kw, loop=mean_field_loop)
     np.testing.assert_allclose(fast, mean_field_p_best(*args, **kw), rtol=1e-12, atol=1e-14)
 
 
 def test_the_c_loop_survives_weights_far_apart():
     """The softmax shifts by the largest logit, the last arm's included: an arm 2,000 / inv_t ahead
     (exp would overflow unshifted) still gives P(best) = 1 and the numpy loop's values."""
+    need("cpu")
     mu, best = np.array([[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]), np.array([3, 0])
     init = np.array([[0.0, 0.0, 0.0, 2000.0], [0.0, 0.0, 0.0, 2000.0]])
     args = (mu, best, 1.0, 0.1, 3, 5)
-    fast = mean_field_p_best(*args, init_weights=init, loop=c_loop())
+    fast = mean_field_p_best(*args, init_weights=init, loop=mean_field_loop)
     slow = mean_field_p_best(*args, init_weights=init)
     assert np.isfinite(fast).all() and fast[0].tolist() == [1.0] * 3 and fast[1].tolist() == [0.0] * 3
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-14)

@@ -1,37 +1,23 @@
 """optimizers.py, step by step, against the real torch.optim optimizers on the seed's loss."""
 
+import dataclasses
+
 import pytest
 import torch
+from rules import ENGINE_CASES, RULES, bandit_options, options, reference_options
 
 from batched_bandit import optimizers
+from batched_bandit.options import make_setup
 from batched_bandit.policies.gradient import Choice, policy_gradient, softmax_terms
 from batched_bandit.reference import SoftmaxPolicy, make_optimizer
 from batched_bandit.schema import ROWS
 from batched_bandit.state import Hyper, Rule
 
-K, B, STEPS = 4, 8, 300
+B, STEPS = 8, 300
 DEFAULTS = dict(momentum=0.0, dampening=0.0, weight_decay=0.0, beta1=0.9, beta2=0.999, alpha=0.99, eps=1e-8)
-
-CASES = {
-    "sgd": (Rule(), {}),
-    "sgd momentum": (Rule(momentum=True), dict(momentum=0.9)),
-    "sgd momentum dampening": (Rule(momentum=True), dict(momentum=0.7, dampening=0.3)),
-    "sgd nesterov": (Rule(momentum=True, nesterov=True), dict(momentum=0.9)),
-    "sgd weight decay": (Rule(weight_decay=True), dict(weight_decay=0.1)),
-    "sgd all": (Rule(momentum=True, nesterov=True, weight_decay=True), dict(momentum=0.5, weight_decay=0.05)),
-    "adam": (Rule(optimizer="adam"), {}),
-    "adam betas eps decay": (
-        Rule(optimizer="adam", weight_decay=True),
-        dict(beta1=0.5, beta2=0.9, eps=1e-4, weight_decay=0.02),
-    ),
-    "rmsprop": (Rule(optimizer="rmsprop"), {}),
-    "rmsprop alpha eps": (Rule(optimizer="rmsprop"), dict(alpha=0.9, eps=1e-3)),
-    "rmsprop momentum centered": (Rule(optimizer="rmsprop", momentum=True, centered=True), dict(momentum=0.8)),
-    "rmsprop all": (
-        Rule(optimizer="rmsprop", momentum=True, centered=True, weight_decay=True),
-        dict(momentum=0.3, weight_decay=0.01, alpha=0.95),
-    ),
-}
+# the rule table's cases with an optimizer of their own: plain SGD, SGD's and RMSprop's options, Adam
+OPTIMIZER_CASES = ["sgd (the seed)"]
+OPTIMIZER_CASES += [n for n in ENGINE_CASES if {"optimizer", "momentum", "weight_decay"} & set(RULES[n])]
 
 
 def hyper_of(**values) -> Hyper:
@@ -46,33 +32,27 @@ def gradient(w, inv_t, arm, advantage):
     return policy_gradient(Choice(arm, e, cdf[-1]), advantage, inv_t).T
 
 
-def torch_options(rule: Rule, values: dict) -> dict:
-    v = {**DEFAULTS, **values}
-    if rule.optimizer == "sgd":
-        return dict(momentum=v["momentum"], dampening=v["dampening"], nesterov=rule.nesterov,
-                    weight_decay=v["weight_decay"])  # fmt: skip
-    if rule.optimizer == "adam":
-        return dict(betas=(v["beta1"], v["beta2"]), eps=v["eps"], weight_decay=v["weight_decay"])
-    return dict(alpha=v["alpha"], eps=v["eps"], momentum=v["momentum"], centered=rule.centered,
-                weight_decay=v["weight_decay"])  # fmt: skip
-
-
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", OPTIMIZER_CASES)
 def test_closed_form_steps_equal_torch_optim(case):
-    """300 steps on B bandits, each with its own lr and temperature and random forced draws (arm,
-    advantage), from random initial weights: the closed form tracks torch.optim step by step."""
-    rule, values = CASES[case]
+    """300 steps on B bandits, each with its own lr and temperature (and the case's per-bandit
+    numbers) and random forced draws (arm, advantage), from random initial weights: the closed form
+    tracks torch.optim step by step."""
+    resolved = options(case, B)
+    batch = make_setup(B, torch.arange(B), **resolved).batch
+    rule, k = batch.rule, batch.n_arms
     gen = torch.Generator().manual_seed(len(case))
     temperature = torch.exp(torch.randn(B, generator=gen) * 0.5)
     lr = torch.rand(B, generator=gen) * 0.05 + 0.005
-    w0 = torch.randn(B, K, generator=gen)
-    arms = torch.randint(0, K, (STEPS, B), generator=gen)
+    w0 = torch.randn(B, k, generator=gen)
+    arms = torch.randint(0, k, (STEPS, B), generator=gen)
     advantages = torch.randn(STEPS, B, generator=gen)
-    column = lambda x: torch.full((B, 1), float(x))  # noqa: E731
-    hyper = hyper_of(lr=lr[:, None], **{k: column(v) for k, v in {**DEFAULTS, **values}.items()})
-    policies = [SoftmaxPolicy(K, float(temperature[i]), w0[i]) for i in range(B)]
-    optims = [make_optimizer([p.weights], rule.optimizer, float(lr[i]), **torch_options(rule, values))
-              for i, p in enumerate(policies)]  # fmt: skip
+    hyper = dataclasses.replace(batch.hyper, lr=lr).map(lambda h: h.float()[:, None])  # (B, 1): over arms
+    policies = [SoftmaxPolicy(k, float(temperature[i]), w0[i]) for i in range(B)]
+    optims = [
+        make_optimizer([p.weights], rule.optimizer, float(lr[i]),
+                       **reference_options(bandit_options(resolved, i))["optimizer_options"])
+        for i, p in enumerate(policies)
+    ]  # fmt: skip
     w, state = w0.clone(), optimizers.initial_state(rule, w0)
     for t in range(STEPS):
         grad = gradient(w, 1 / temperature, arms[t], advantages[t])

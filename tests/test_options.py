@@ -1,4 +1,4 @@
-"""Every option of run_batch: refused before any work with a message naming it, or accepted."""
+"""Every argument of run_batch: refused before any work with a message naming it, or accepted."""
 
 import math
 
@@ -12,6 +12,35 @@ from batched_bandit import run_batch
 NOT_BEFORE_WORK = dict(progress=lambda *_: pytest.fail("work started before the check"))
 
 BAD = [
+    # the run's own arguments
+    (dict(n_bandits=0), ValueError, "n_bandits must be an integer >= 1"),
+    (dict(n_bandits=2.5), ValueError, "n_bandits"),
+    (dict(temperature=0.0), ValueError, "temperature must be finite and > 0"),
+    (dict(temperature=-1.0), ValueError, "temperature"),
+    (dict(temperature=float("inf")), ValueError, "temperature"),
+    (dict(temperature=float("nan")), ValueError, "temperature"),
+    (dict(lr=0), ValueError, "lr must be finite and > 0"),
+    (dict(lr=float("nan")), ValueError, "lr"),
+    (dict(temperature=torch.ones(3)), ValueError, r"temperature must be a number or a tensor of shape \(n_bandits,\)"),
+    (dict(temperature=torch.tensor([1.0, -1.0, 1.0, 1.0])), ValueError, r"temperature must be finite.*bandit 1"),
+    (dict(lr=torch.ones(4, 1)), ValueError, "lr must be a number or a tensor of shape"),
+    (dict(temperature=1e-40), ValueError, r"temperature = 1e-40 underflows in float32: \|temperature\| must be in \["),
+    (dict(lr=1e38, temperature=0.1), ValueError, "lr / temperature = 1e\\+39 overflows in float32"),
+    (dict(arms=(0.5,)), ValueError, "arms must have at least 2 arms"),
+    (dict(arms=(0.5, float("nan"))), ValueError, "arms must be finite"),
+    (dict(arms=(0.5, float("inf"))), ValueError, "arms must be finite"),
+    (dict(arms=torch.zeros(3, 2)), ValueError, r"arms must have shape \(K,\) or \(n_bandits, K\)"),
+    (dict(arms="abc"), TypeError, "arms must be a sequence of numbers or a tensor, got 'abc'"),
+    (dict(n_episodes=0), ValueError, "n_episodes must be an integer >= 1"),
+    (dict(steps_per_episode=0), ValueError, "steps_per_episode must be an integer >= 1"),
+    (dict(seed=-1), ValueError, r"seed must be an integer in \[0, 2\*\*64 - 1\]"),
+    (dict(seed=2**64), ValueError, "seed"),
+    (dict(device="tpu"), ValueError, "device must be"),
+    (dict(device="gpu0"), ValueError, "device must be"),
+    (dict(dtype=torch.float16), ValueError, "dtype must be torch.float32 or torch.float64"),
+    (dict(chunk_size=0), ValueError, "chunk_size must be an integer >= 1"),
+    (dict(record_episodes="yes"), TypeError, "record_episodes must be True or False"),
+    # the problem and the rule
     (dict(temperature="1"), TypeError, "temperature must be a number or a tensor of shape"),
     (dict(temperature=1j), TypeError, "temperature must be real numbers, got complex"),
     (dict(arms=[1, 2j]), TypeError, "arms must be real numbers"),

@@ -2,6 +2,7 @@ import random
 
 import numpy as np
 import pytest
+import spec
 import torch
 
 from batched_bandit import run_batch
@@ -24,17 +25,7 @@ KAT = [
 def test_philox_known_answers(counter, key, expected):
     out = philox4x32(*(torch.tensor([c]) for c in counter), *key)
     assert tuple(int(o) for o in out) == expected
-
-
-def python_philox(counter, key, rounds=10):
-    """Philox4x32 with Python's exact integers: no reliance on int64 wrap-around."""
-    c0, c1, c2, c3 = counter
-    k0, k1 = key
-    for _ in range(rounds):
-        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
-        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
-        k0, k1 = (k0 + 0x9E3779B9) & MASK32, (k1 + 0xBB67AE85) & MASK32
-    return c0, c1, c2, c3
+    assert spec.philox(counter, key) == expected  # the independent reference the other tests use
 
 
 def test_philox_matches_exact_integer_arithmetic_on_random_inputs():
@@ -43,7 +34,7 @@ def test_philox_matches_exact_integer_arithmetic_on_random_inputs():
     key = (rng.getrandbits(32), rng.getrandbits(32))
     out = philox4x32(*(torch.tensor(c) for c in zip(*counters)), *key)
     got = list(zip(*(o.tolist() for o in out)))
-    assert got == [python_philox(c, key) for c in counters]
+    assert got == [spec.philox(c, key) for c in counters]
 
 
 def test_step_uniforms_is_a_function_of_seed_bandit_and_step():
@@ -64,7 +55,7 @@ def test_one_tensor_for_several_counter_words_and_inputs_left_alone():
     z = torch.tensor([5, 2**32 - 1, 123456789], dtype=torch.int64)
     before = z.clone()
     words = philox4x32(z, z, z, z, 7, 9)
-    expected = [python_philox((int(v),) * 4, (7, 9)) for v in before]
+    expected = [spec.philox((int(v),) * 4, (7, 9)) for v in before]
     assert [tuple(int(w[i]) for w in words) for i in range(3)] == expected
     assert torch.equal(z, before)
 
@@ -100,11 +91,10 @@ def test_step_uniforms_tiling_does_not_change_numbers(monkeypatch):
 
 
 def test_step_uniforms_word_layout():
-    """Step 2p uses words 0, 1 of pair p's Philox call; step 2p + 1 words 2, 3."""
-    seed, g, pair = 2**40 + 3, 9, 5
-    words = python_philox((pair, 0, g, 0), (seed & MASK32, seed >> 32))
+    """Step 2p uses words 0, 1 of pair p's Philox call; step 2p + 1 words 2, 3 (spec.step_words)."""
+    seed, g, pair = 2**40 + 3, 2**33 + 9, 2**32 + 5  # every half of key and counter matters
     u = step_uniforms(seed, torch.tensor([g]), 2 * pair, 2)[:, :, 0]
-    expected = torch.tensor([[words[0], words[1]], [words[2], words[3]]], dtype=torch.float64)
+    expected = torch.tensor([spec.step_words(seed, g, t) for t in (2 * pair, 2 * pair + 1)], dtype=torch.float64)
     torch.testing.assert_close(u.double(), torch.floor(expected / 256) / 2**24, rtol=0, atol=0)
 
 

@@ -149,6 +149,21 @@ def test_schema_damage_is_refused_in_one_line(clean, tmp_path, damage, capsys):
     assert main(["plot", str(folder)]) == 2 and capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.parametrize("offset, mask", [(18, 2), (18, 0x80), (19, 2)])
+def test_a_header_s_format_version_is_refused_in_one_line(clean, tmp_path, offset, mask, capsys):
+    """Byte 18 (the write version) above 2 made SQLite open the store read-only: sweep raised a
+    PermissionError from its first write, as if on a read-only medium (found by the damage test)."""
+    folder = copy(clean, tmp_path)
+    damage_bytes(folder / FILE, [(offset, mask)])
+    message = r"study.sqlite' is damaged \(its header's file format versions, bytes 18 and 19, are \d+ and \d+"
+    for call in (lambda: reads(folder), lambda: sweep(folder, **AXES), lambda: sweep(folder, **AXES, repair=True)):
+        with pytest.raises(ValueError, match=message) as err:
+            call()
+        one_line(err.value)
+        assert not (folder / LOCK_FILE).exists()
+    assert main(["plot", str(folder)]) == 2 and capsys.readouterr().err.count("\n") == 1
+
+
 def forge(folder, *statements):
     """Change the store as a forger would, then make every checksum agree: only the value checks remain."""
     db = sqlite3.connect(folder / FILE, isolation_level=None)

@@ -1,4 +1,5 @@
-"""Paired comparisons from a study's verdicts: counts, McNemar, Holm, selectors, the CLI."""
+"""Paired comparisons from a study's per-bandit values: McNemar's counts for success, the paired t and
+Wilcoxon tests for the other metrics, Holm, selectors, the CLI."""
 
 import json
 from types import SimpleNamespace
@@ -9,6 +10,8 @@ import pytest
 from batched_bandit import compare, run_batch, sweep
 from batched_bandit.cli import main
 from batched_bandit.stats import holm, mcnemar_exact
+from batched_bandit.study import Study
+from batched_bandit.study.selector import find_setting
 
 AXES = dict(temperature=[0.05, 0.08, 0.1], lr=[0.01, 0.02], n_episodes=2, steps_per_episode=200)
 
@@ -35,6 +38,64 @@ def test_counts_and_test_equal_a_direct_computation(study):
     assert low < result.difference < high and high - low < 0.05
     # common random numbers: most bandits agree, so the paired test is far sharper than the unpaired one
     assert result.only_a + result.only_b < 0.5 * result.n and result.p_value < result.p_unpaired
+
+
+MEANS = ["p_best", "regret", "reward", "optimal_action"]
+
+
+@pytest.mark.parametrize("metric", MEANS)
+def test_any_metric_equals_scipy_on_the_stored_arrays(study, metric):
+    """The mean paired difference, its t interval, the paired t test and Wilcoxon's signed-rank test
+    equal SciPy's on the per-bandit values read back from the store, which are run_batch's."""
+    from scipy import stats
+
+    a, b = dict(temperature=0.08, lr=0.02), dict(temperature=0.05, lr=0.01)
+    result = compare(study, a=a, b=b, metric=metric)
+    with Study(study) as s:
+        x, y = s.metric_values(find_setting(s, a), metric), s.metric_values(find_setting(s, b), metric)
+    run = run_batch(3000, temperature=0.08, lr=0.02, n_episodes=2, steps_per_episode=200, seed=4)
+    assert np.array_equal(x, getattr(run, metric).numpy().astype(np.float32).astype(np.float64))
+    t = stats.ttest_rel(x, y)
+    interval = t.confidence_interval(0.95)
+    assert result.n == 3000 and result.metric == metric and result.p_value == result.p_holm
+    assert result.mean_a == pytest.approx(x.mean(), rel=1e-12) and result.mean_b == pytest.approx(y.mean(), rel=1e-12)
+    assert result.difference == pytest.approx(np.mean(x - y), rel=1e-12)
+    assert result.ci == pytest.approx((interval.low, interval.high), rel=1e-9)
+    assert result.p_value == pytest.approx(t.pvalue, rel=1e-6)
+    d = x - y
+    w = stats.wilcoxon(d[d != 0], correction=True, method="approx")  # R's wilcox.test: zeros dropped, corrected
+    assert result.p_wilcoxon == pytest.approx(w.pvalue, rel=1e-9)
+    assert f"mean {metric} A" in result.summary() and "paired t p" in result.summary()
+
+
+def test_holm_adjusts_the_t_tests_of_several_pairs(study):
+    pairs = [(dict(temperature=0.1, lr=0.01), dict(temperature=0.08, lr=0.01)),
+             (dict(temperature=0.08, lr=0.02), dict(temperature=0.05, lr=0.02))]  # fmt: skip
+    results = compare(study, pairs=pairs, metric="regret")
+    assert [r.p_holm for r in results] == holm([r.p_value for r in results])
+    alone = compare(study, a=pairs[0][0], b=pairs[0][1], metric="regret")
+    assert alone.p_value == results[0].p_value and alone.ci == results[0].ci
+
+
+def test_a_metric_that_is_not_one_is_refused_before_any_work(study, tmp_path, capsys):
+    with pytest.raises(ValueError, match="metric must be one of success, p_best, regret, reward, optimal_action"):
+        compare(tmp_path / "absent", a=dict(lr=1), b=dict(lr=2), metric="regrets")
+    assert main(["compare", str(study), "--a", "lr=0.01", "--b", "lr=0.02", "--metric", "regrets"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'regrets'" in err
+
+
+def test_cli_compare_a_metric(study, capsys):
+    args = ["compare", str(study), "--a", "temperature=0.08", "lr=0.02", "--b", "temperature=0.05", "lr=0.01",
+            "--metric", "regret"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "3,000 paired bandits: mean regret A" in out and "paired t p" in out and "Wilcoxon signed-rank p" in out
+    assert main([*args, "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    expected = compare(study, a=dict(temperature=0.08, lr=0.02), b=dict(temperature=0.05, lr=0.01), metric="regret")
+    assert record["metric"] == "regret" and record["difference"] == expected.difference
+    assert record["ci"] == list(expected.ci) and record["p_wilcoxon"] == expected.p_wilcoxon
 
 
 def test_several_pairs_get_holm(study):

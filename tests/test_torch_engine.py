@@ -7,23 +7,14 @@ from batched_bandit.stats import chi_square_sf
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)
-def test_trajectory_independent_of_batch_size_and_chunking(backend):
-    kw = dict(temperature=0.3, n_episodes=4, steps_per_episode=50, seed=5, backend=backend)
-    big = run_batch(10000, **kw)
-    for n, chunk in [(1, None), (7, None), (7, 3), (300, 64), (10000, 999)]:
-        small = run_batch(n, chunk_size=chunk, **kw)
-        assert torch.equal(small.episode_rewards, big.episode_rewards[:n])
-        assert torch.equal(small.weights, big.weights[:n])
-        assert torch.equal(small.episode_p_best, big.episode_p_best[:n])
-
-
-@pytest.mark.parametrize("backend", FAST_BACKENDS)
 def test_record_episodes_false_keeps_the_last_episode(backend):
-    kw = dict(n_episodes=5, steps_per_episode=20, temperature=0.5, backend=backend)
-    full = run_batch(50, **kw)
-    last = run_batch(50, record_episodes=False, **kw)
-    assert last.episode_rewards.shape == (50, 1, 4)
+    """An odd horizon: episodes start and end inside a Philox pair."""
+    kw = dict(n_episodes=5, steps_per_episode=37, temperature=0.5, seed=2, backend=backend)
+    full = run_batch(100, **kw)
+    last = run_batch(100, record_episodes=False, **kw)
+    assert last.episode_rewards.shape == (100, 1, 4)
     assert torch.equal(last.episode_rewards[:, 0], full.episode_rewards[:, -1])
+    assert torch.equal(last.weights, full.weights) and torch.equal(last.episode_p_best, full.episode_p_best)
     assert torch.equal(last.success, full.success)
 
 

@@ -22,7 +22,7 @@ from mutate import Mutant
 # included), and the statistical comparison with 400 reference runs
 ENGINE_USERS = ("rng", "run", "problem", "torch_engine", "options", "progress", "meanfield", "invariance", "engines")
 ENGINE_USERS += ("cpu_engine", "seed_path", "sweeps", "study_problems", "study_compare", "study_threshold", "figures")
-ENGINE_USERS += ("cli", "study_dask", "triton_engine", "rules", "reference")
+ENGINE_USERS += ("trace", "cli", "study_dask", "triton_engine", "rules", "reference")
 
 
 def tests(*names: str) -> tuple[str, ...]:
@@ -38,9 +38,10 @@ def suite(*first: str) -> tuple[str, ...]:
 SEED_PROGRAM = "tests/test_reference.py::test_reference_is_the_seed_program"
 TRITON_PINNED = "tests/test_seed_path.py::test_seed_path_is_pinned_on_the_triton_kernel"
 TRITON_COMPILED = "tests/test_triton_engine.py::test_kernel_compiles_for_a100_and_h100_with_thread_local_arms"
+CHUNKING = "tests/test_run.py::test_trajectory_independent_of_batch_size_and_chunking"  # every engine
 
-RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", "sweeps",
-            "rules", "reference")  # fmt: skip
+RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", CHUNKING,
+            "sweeps", "rules", "reference")  # fmt: skip
 POLICY = tests("policy", "optimizers", "torch_engine")  # policy.py is the spec: only tests import it
 OPTIMIZERS = suite("optimizers", "cpu_engine", "invariance", "engines", "rules", "triton_engine")
 OPTIONS = suite("options", "run", "cli", "rules", "study_axes")
@@ -57,8 +58,10 @@ REFERENCE = tests(SEED_PROGRAM, "rules", "policy", "optimizers", "reference")
 REGISTRY = suite("cpu_engine", "run", "engines", "triton_engine", "rules")
 TORCH = suite("torch_engine", "engines", "seed_path", "problem", "cpu_engine", "invariance", "rules")
 CPU = suite("cpu_engine", "seed_path", "engines", "problem", "torch_engine", "run", "invariance", "rules")
-TRITON = tests("triton_engine", TRITON_PINNED, "engines", "rules")
+TRITON = tests("triton_engine", TRITON_PINNED, "engines", CHUNKING, "rules")
 TRITON_AOT = tests(TRITON_COMPILED, "triton_engine")
+TRACE = tests("trace", "cpu_engine", "triton_engine")
+RUN_TRACE = tests("trace", "run")
 STUDY = tests("sweeps", "study_metrics", "study_axes", "study_plan", "study_store", "study_problems", "figures",
               "study_compare", "study_threshold", "cli", "study_dask")  # fmt: skip
 AXES = tests("study_axes", *STUDY)
@@ -265,6 +268,11 @@ MUTANTS = [
     Mutant("run-final-probs", RU,
            'torch.softmax(out["weights"].double() * setup.batch.inv_temperature[:, None], dim=1)',
            'torch.softmax(out["weights"].double(), dim=1)', "final_probs computed without the temperature", RUN),
+    Mutant("run-trace-cumsum", RU, 'out["trace_regret"][rows].cumsum_(dim=1)', "",
+           "the run's trace regret is each interval's, not cumulative", RUN_TRACE),
+    Mutant("run-trace-rate", RU, 'optimal_action=out["trace_optimal"].to(torch.float64).div_(record_every),',
+           'optimal_action=out["trace_optimal"].to(torch.float64),',
+           "the run's trace optimal action is a count of pulls, not a fraction of the interval's", RUN_TRACE),
     Mutant("run-record-check", RU, 'record_episodes = check_bool("record_episodes", record_episodes)',
            "record_episodes = bool(record_episodes)", "record_episodes not checked", RUN),
     Mutant("run-progress-count", RU, "        progress(done, total)\n", "        progress(n, total)\n",
@@ -450,6 +458,8 @@ MUTANTS = [
            "progress reports the running total as if it were an increment", CPU),
     Mutant("ce-cancel", CE, "                self.cancel[0] = 1\n", "",
            "Ctrl-C (an exception in on_progress) no longer stops the kernel: the call waits for the whole run", CPU),
+    Mutant("ce-trace-build", CE, "kernel = load_kernel(batch.rule, trace)", "kernel = load_kernel(batch.rule)",
+           "a traced run on the untraced build: record_every ignored, the trace never written", TRACE),
     # --- cpu_kernel.c: the fused kernel, every rule's code path ------------------------------------------
     Mutant("ck-arm-lt", CK, "vm past = le(cdf, threshold);", "vm past = lt(cdf, threshold);",
            "the fused kernel's arm draw with cdf < threshold instead of <=", CPU),
@@ -494,6 +504,27 @@ MUTANTS = [
            "the kernel's running-mean baseline divides by one reward too many", CPU),
     Mutant("ck-gaussian-sd", CK, "vf reward = q + p->sd * reward_draw;", "vf reward = q + reward_draw;",
            "the kernel's Gaussian rewards ignore reward_sd", CPU),
+    Mutant("ck-trace-episode-end", CK, "for (int k = 0; k < K; k++) since[k] -= pulls[k];", ";",
+           "a trace interval across an episode's end loses the pulls of the episode before", TRACE),
+    Mutant("ck-trace-ties", CK, "vm higher = gt(s.sums[k], top);", "vm higher = ge(s.sums[k], top);",
+           "the trace's verdict takes the last of tied sums, not the first", TRACE),
+    Mutant("ck-trace-first-point", CK, ".until = a->record_every, .point = 0",
+           ".until = a->record_every + 1, .point = 0",
+           "off by one: every trace point a step late (and the run's last one never written)", TRACE),
+    Mutant("ck-trace-regret-episode", CK, "vf term = __builtin_convertvector(n, vf) * gap[k];",
+           "vf term = __builtin_convertvector(s.pulls[k], vf) * gap[k];",
+           "the trace's regret counts the episode's pulls so far, not the interval's", TRACE),
+    Mutant("ck-trace-optimal-episode", CK, "optimal += select_i(eq(gap[k], splat(0.0f)), n, (vi){0});",
+           "optimal += select_i(eq(gap[k], splat(0.0f)), s.pulls[k], (vi){0});",
+           "the trace's optimal pulls count the episode's so far, not the interval's", TRACE),
+    Mutant("ck-trace-reward-reset", CK, "    tr->reward = splat(0.0f);\n", "",
+           "the trace's reward adds up over the run instead of starting anew at each point", TRACE),
+    Mutant("ck-trace-best-term", CK, "chosen = select_f(eq_i(best, (vi){0} + k), e[k], chosen);",
+           "chosen = select_f(eq_i(best, (vi){0} + k), e[k - 1], chosen);",
+           "the trace's P(best) is the probability of the arm before the best one", TRACE),
+    Mutant("ck-trace-last-p-best", CK, "if (tr.pending) { /* the run's last step ended at a point */",
+           "if (0) { /* the run's last step ended at a point */",
+           "the P(best) of a point at the run's end (no step after it) is never written", TRACE),
     # --- cpu_kernel.c: bb_mean_field, meanfield.py's loop in C --------------------------------------------
     Mutant("ck-mf-first-copy", CK, "buf[k] = t == 0 ? g : m * buf[k] + f * g;",
            "buf[k] = t == 0 ? f * g : m * buf[k] + f * g;",
@@ -550,6 +581,16 @@ MUTANTS = [
            "the Triton kernel's running-mean baseline divides by one reward too many", TRITON),
     Mutant("tk-gaussian-sd", TK, "reward = arm_param + reward_sd * draw", "reward = arm_param + draw",
            "the Triton kernel's Gaussian rewards ignore reward_sd", TRITON),
+    Mutant("tk-trace-episode-end", TK, "_store_columns(trace_since_ptr, row, since - pulls, live, N_ARMS, K_PAD)",
+           "_store_columns(trace_since_ptr, row, since, live, N_ARMS, K_PAD)",
+           "a trace interval across an episode's end counts the episode before's pulls twice", TRACE),
+    Mutant("tk-trace-padding", TK, 'sums = tl.where(arm_index < N_ARMS, sums, float("-inf"))', "sums = sums",
+           "the trace's verdict lets a padded arm (sum 0) beat real arms whose sums are all below 0", TRACE),
+    Mutant("tk-trace-late", TK, "    if t + 1 == next_point:\n", "    if t == next_point:\n",
+           "off by one: every trace point a step late (and the run's last one never written)", TRACE),
+    Mutant("tk-trace-regret-episode", TK, "tl.store(out + plane, _regret(interval, gap), mask=live)",
+           "tl.store(out + plane, _regret(pulls, gap), mask=live)",
+           "the Triton kernel's trace regret counts the episode's pulls so far, not the interval's", TRACE),
     # --- triton_engine.py: launching the kernel ------------------------------------------------------------
     Mutant("tr-as-int32", TR, "return word - 2**32 if word >= 2**31 else word",
            "return word - 2**32 if word > 2**31 else word",

@@ -14,7 +14,9 @@ afterwards, whatever happens. Verdicts:
   included), or pytest crashed;
 * timeout: the tests ran past ``--timeout`` and were killed (counted as killed, listed apart);
 * survived: every selected test passed;
-* stale: the snippet is not in the file exactly once; not run;
+* stale: the snippet is not in the file exactly once; not run. A run refuses to start while the
+  list has a stale mutant, a selection naming a missing test file, or a module without a mutant
+  (``--list`` shows them; ``--allow-stale`` runs the rest);
 * equivalent: the mutant is known to behave like the original (its ``equivalent`` field says
   why); not run unless ``--check-equivalent``, and never counted in the rate;
 * error: the selection matches no test (a bad path or node id); not counted.
@@ -189,6 +191,26 @@ def check_list(mutants: Sequence[Mutant]) -> None:
         if m.original == m.replacement:
             raise ValueError(f"mutant {m.id!r} replaces its snippet with itself")
         seen.add(m.id)
+
+
+UNMUTATED = ("batched_bandit/__init__.py", "batched_bandit/state.py")  # no logic of their own to break
+
+
+def list_problems(mutants: Sequence[Mutant], root: Path) -> list[str]:
+    """Why ``mutants`` do not fit the tree at ``root``: stale snippets, selections naming test files
+    that do not exist."""
+    problems = [f"{m.id}: {staleness(m, root)}" for m in mutants if staleness(m, root)]
+    for m in mutants:
+        missing = [a for a in m.tests if not a.startswith("-") and not (root / a.split("::")[0]).exists()]
+        problems += [f"{m.id}: its tests name {a}, which does not exist" for a in missing]
+    return problems
+
+
+def unmutated_modules(mutants: Sequence[Mutant], root: Path) -> list[str]:
+    """The package's modules (in a tree that has it) that no mutant touches."""
+    package = root / "batched_bandit"
+    modules = {p.relative_to(root).as_posix() for p in package.rglob("*") if p.suffix in (".py", ".c")}
+    return [f"{f}: no mutant" for f in sorted(modules - {m.file for m in mutants} - set(UNMUTATED))]
 
 
 def staleness(mutant: Mutant, root: Path) -> str | None:
@@ -466,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check-equivalent", action="store_true", help="run the equivalent mutants too")
     parser.add_argument("--no-baseline", action="store_true", help="skip the run of the unmutated selections")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    parser.add_argument("--allow-stale", action="store_true", help="run although the list does not fit the tree")
     args = parser.parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main_thread else None
@@ -478,12 +501,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     repo = Path(args.repo).resolve()
-    mutants = load_mutants(args.mutants)
+    mutants = everything = load_mutants(args.mutants)
     if args.only:
         unknown = sorted(set(args.only) - {m.id for m in mutants})
         if unknown:
             parser.error(f"unknown mutant ids: {', '.join(unknown)}")
         mutants = [m for m in mutants if m.id in args.only]
+    problems = list_problems(mutants, repo) + unmutated_modules(everything, repo)
     if args.list:
         for m in mutants:
             stale = staleness(m, repo)
@@ -491,7 +515,13 @@ def _main(args, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> 
             print(f"{m.id:28} {m.file:40} {mark}\n    {m.description}\n    tests: {' '.join(m.tests) or '(default)'}")
         n_stale = sum(staleness(m, repo) is not None for m in mutants)
         print(f"{len(mutants)} mutants, {n_stale} stale, {sum(m.equivalent is not None for m in mutants)} equivalent")
-        return 1 if n_stale else 0
+        for problem in problems:
+            print(f"  {problem}")
+        return 1 if problems else 0
+    if problems and not args.allow_stale:  # the code moved on: the list is updated before it is measured
+        print(f"the mutant list does not fit {repo} (update {args.mutants}, or --allow-stale):", file=sys.stderr)
+        print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
+        return 1
     summary = run_mutants(
         mutants,
         repo=repo,

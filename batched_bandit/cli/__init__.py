@@ -1,4 +1,4 @@
-"""The command line: ``batched-bandit run | sweep | plot | compare | threshold``. Configuration lives
+"""The command line: ``batched-bandit run | sweep | plot | compare | threshold | optimum``. Configuration lives
 here and nowhere else.
 
 Bad input exits with status 2 and one line on stderr, never a traceback: argparse's own errors,
@@ -18,10 +18,10 @@ import sys
 import threading
 import warnings
 
-from . import compare, plot, run, sweep, threshold
+from . import compare, optimum, plot, run, sweep, threshold
 from .args import join_negative_values
 
-COMMANDS = {"run": run, "sweep": sweep, "plot": plot, "compare": compare, "threshold": threshold}
+COMMANDS = {"run": run, "sweep": sweep, "plot": plot, "compare": compare, "threshold": threshold, "optimum": optimum}
 
 
 class Terminated(KeyboardInterrupt):
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             if sys.stderr.isatty():
                 sys.stderr.write("\n")  # off the progress bar's line
             what = "terminated" if isinstance(stop, Terminated) else "interrupted"
-            if args.command == "sweep" and os.path.isdir(args.out):
+            if args.command in ("sweep", "threshold", "optimum") and os.path.isdir(args.out):
                 print(f"{what}; finished work is saved in {args.out}; run the same command again to continue",
                       file=sys.stderr)  # fmt: skip
             else:

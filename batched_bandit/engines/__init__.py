@@ -3,7 +3,8 @@
 Every engine module has ``simulate`` with the signature of
 :func:`batched_bandit.engines.torch_engine.simulate`, gives each bandit the same trajectory up to
 float rounding at a sampling boundary, ``unavailable_reason(device) -> str | None`` saying why it
-cannot run here (a missing package or compiler), and ``unsupported_reason(rule) -> str | None``.
+cannot run here (a missing package or compiler), and ``unsupported_reason(rule, trace) -> str | None``
+(``trace``: traced every record_every steps, as state.Outcome says).
 ``on_progress(n)`` callbacks receive bandit-steps done since the last call.
 """
 
@@ -26,8 +27,6 @@ BACKENDS = {
 # the most arms an engine supports, where it has a limit
 MAX_ARMS = {"cpu": 64, "triton": 64}
 SEED_RULE = Rule()
-# the engines that trace a run every record_every steps (the others: per episode only, for now)
-TRACING = ("torch",)
 # what "auto" tries, in order, per device type; the first is the fused engine "auto" hopes for
 PREFERENCE = {"cuda": ("triton", "torch"), "cpu": ("cpu", "torch")}
 
@@ -48,10 +47,10 @@ def unavailable_reason(
     rule: Rule = SEED_RULE,
     trace: bool = False,
 ) -> str | None:
-    """Why ``backend`` cannot run ``n_arms``-armed bandits under ``rule`` on ``device`` with ``dtype``, or None."""
+    """Why ``backend`` cannot run ``n_arms``-armed bandits under ``rule`` on ``device`` with ``dtype``, or None.
+    ``trace``: runs traced every record_every steps (every engine traces; the fused CPU engine builds
+    its tracing kernel here, at first use, outside a run's timing)."""
     _, devices, dtypes = BACKENDS[backend]
-    if trace and backend not in TRACING:
-        return f"backend {backend!r} does not trace runs (record_every) yet; backends that do: {', '.join(TRACING)}"
     if n_arms > MAX_ARMS.get(backend, n_arms):
         return f"backend {backend!r} supports at most {MAX_ARMS[backend]} arms, got {n_arms}"
     if device.type not in devices:
@@ -62,7 +61,7 @@ def unavailable_reason(
         module = _module(backend)
     except ImportError as err:
         return f"backend {backend!r} cannot be imported: {err}"
-    return module.unsupported_reason(rule) or module.unavailable_reason(device)
+    return module.unsupported_reason(rule, trace) or module.unavailable_reason(device)
 
 
 def resolve_backend(

@@ -1,13 +1,21 @@
 """The fused CPU engine: the whole time loop in C, vectorised across bandits, one thread per core.
 
-``cpu_kernel.c`` is compiled at first use of each learning rule (``state.Rule``: optimizer,
+``cpu_kernel.c`` is compiled at first use of each learning rule (``state.Rule``: policy, optimizer,
 momentum, baseline, reward model...) with the system C compiler (``$CC``, else ``cc``, ``gcc`` or
 ``clang``) for this machine (``-O3 -march=native``), with a header generated from schema.py
 (``header``) that selects the rule's code and lays out the per-bandit numbers, so each rule's loop
-does only its own work and reads each number by name. Builds are cached in ``$BATCHED_BANDIT_CACHE``
+does only its own work and reads each number by name. A run traced every ``record_every`` steps
+uses the rule's tracing build (``BB_TRACE``: a second library, built at the first traced run), so
+that untraced runs carry none of its code. Builds are cached in ``$BATCHED_BANDIT_CACHE``
 (default ``~/.cache/batched_bandit``) under a hash of the source, the flags, the compiler and the
 CPU, so later calls and processes load them in milliseconds. No Python headers, no extra package.
+The gradient policy runs cpu_kernel.c's ``bb_simulate``; the other policies (ε-greedy, greedy, UCB,
+Thompson sampling) ``value_kernel.c``'s ``bb_policy_simulate``, compiled after cpu_kernel.c in the
+same build (``sources``: it uses that file's vectors, Philox stream and normal deviates).
 Without a compiler, ``backend="auto"`` falls back to the portable engine.
+``BATCHED_BANDIT_CPU_ISA=generic`` builds without ``-march=native`` (on x86-64 for the baseline
+``-march=x86-64``: no AVX), so the kernel's generic branch, the one of machines without AVX-512
+or AVX, runs and is tested anywhere; ``bb_isa()`` says which branch a build compiled.
 
 The cache is treated as untrusted, as OpenSSH treats key files: a library is loaded only from a
 folder that no one else can write (created 0700), only if it is a regular file (never a symlink)
@@ -42,20 +50,25 @@ import torch
 
 from .. import schema
 from ..optimizers import one_minus
-from ..state import Batch, Outcome, Rule, empty_trace
+from ..policies.thompson import P_BEST_DRAWS
+from ..rng import POLICY_TAG, THOMPSON_ATTEMPTS, THOMPSON_TAG
+from ..state import Batch, Outcome, Rule, empty_trace, trace_points
 from . import MAX_ARMS as ENGINE_MAX_ARMS
 
 SOURCE = Path(__file__).with_name("cpu_kernel.c")
+POLICY_SOURCE = Path(__file__).with_name("value_kernel.c")  # the other policies, compiled after SOURCE
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")
 PORTABLE_FLAGS = ("-O3", "-ffp-contract=off", "-std=c11", "-fPIC", "-shared")  # if -march=native fails
+POLICIES = schema.POLICIES  # the gradient policy: SOURCE's bb_simulate; the others: POLICY_SOURCE's
+ISA_VARIABLE = "BATCHED_BANDIT_CPU_ISA"  # "native" (default) or "generic"
 LANES = 16  # threads get whole multiples of the kernel's SIMD block (8 or 16 bandits)
 POLL_SECONDS = 0.2  # how often the calling thread reports progress while the kernel runs
 SEED_RULE = Rule()
-COMPILE_SECONDS: dict[Rule, float] = {}  # first-use compiles done in this process, per rule
+COMPILE_SECONDS: dict[tuple[Rule, bool], float] = {}  # first-use compiles done in this process, per build
 
 _lock = threading.Lock()
-_kernels: dict[Rule, ctypes.CDLL] = {}
-_failures: dict[Rule, str] = {}
+_kernels: dict[tuple[Rule, bool], ctypes.CDLL] = {}  # (rule, trace) -> its build
+_failures: dict[tuple[Rule, bool], str] = {}
 
 
 # Per-bandit numbers as the kernel reads them: schema.ROWS, then 1 - x of some (computed in float64
@@ -81,6 +94,13 @@ FIELDS = (
     ("episode_regret", "float *"),
     ("episode_reward", "float *"),
     ("episode_optimal", "int32_t *"),
+    ("final_probs", "float *"),  # (n, K): the policy's probabilities after the run (not the gradient policy's)
+    ("trace_p_best", "float *"),  # (R, n): a point's bandits side by side; R = the trace's points (BB_TRACE builds)
+    ("trace_regret", "float *"),
+    ("trace_reward", "float *"),
+    ("trace_optimal", "int32_t *"),
+    ("trace_success", "uint8_t *"),  # torch.bool: one byte, 0 or 1
+    ("record_every", "int64_t"),  # steps between trace points (BB_TRACE builds)
     ("progress", "int64_t *"),  # bandit-steps done (the kernel adds to it)
     ("cancel", "const int32_t *"),  # nonzero: stop at the next report
 )
@@ -92,13 +112,15 @@ class _Batch(ctypes.Structure):
     _fields_ = [(name, ctypes.c_int64 if ctype == "int64_t" else ctypes.c_void_p) for name, ctype in FIELDS]
 
 
-def header(rule: Rule) -> str:
-    """The C header generated for ``rule`` from schema.py: the rule's choices as constants, the row
-    numbers of the per-bandit tables and the bb_batch struct. Force-included when compiling."""
+def header(rule: Rule, trace: bool = False) -> str:
+    """The C header generated for ``rule`` from schema.py: the rule's choices as constants, whether
+    the build traces runs (BB_TRACE), the row numbers of the per-bandit tables and the bb_batch
+    struct. Force-included when compiling."""
     lines = [
         "/* generated by batched_bandit/engines/cpu_engine.py from schema.py: do not edit */",
         "#include <stdint.h>",
         "#define BB_GENERATED 1",
+        f"#define BB_TRACE {int(trace)}",
     ]
     for field in schema.RULE_FIELDS:
         value = getattr(rule, field)
@@ -111,6 +133,9 @@ def header(rule: Rule) -> str:
         lines.append(f"#define {macro} {schema.choice_index(field, value)}")
     lines += [f"#define ROW_{name} {i}" for i, name in enumerate(ROWS)]
     lines += [f"#define ROW64_{name} {i}" for i, name in enumerate(ROWS64)]
+    rng = {"POLICY_TAG": POLICY_TAG, "THOMPSON_TAG": THOMPSON_TAG, "THOMPSON_ATTEMPTS": THOMPSON_ATTEMPTS,
+           "P_BEST_DRAWS": P_BEST_DRAWS}  # fmt: skip
+    lines += [f"#define BB_RNG_{name} {value:#x}u" for name, value in rng.items()]  # the policies' streams
     fields = [f"    {ctype}{'' if ctype.endswith('*') else ' '}{name};" for name, ctype in FIELDS]
     lines += ["typedef struct {", *fields, "} bb_batch;", ""]
     return "\n".join(lines)
@@ -140,6 +165,17 @@ def find_compiler() -> str | None:
     return None
 
 
+def flag_sets() -> tuple[tuple[str, ...], ...]:
+    """The compiler flags to try in turn, as $BATCHED_BANDIT_CPU_ISA asks (read at each build)."""
+    isa = os.environ.get(ISA_VARIABLE) or "native"
+    if isa == "native":
+        return FLAGS, PORTABLE_FLAGS
+    if isa == "generic":  # x86-64's baseline is SSE2; elsewhere no -march gives the generic branch
+        x86 = platform.machine().lower() in ("x86_64", "amd64")
+        return ((*PORTABLE_FLAGS, "-march=x86-64") if x86 else PORTABLE_FLAGS,)
+    raise RuntimeError(f'{ISA_VARIABLE} must be "native" or "generic", got {isa!r}')
+
+
 def _cpu_identity() -> str:
     """What -march=native depends on: the CPU's model and feature flags."""
     try:
@@ -150,22 +186,24 @@ def _cpu_identity() -> str:
         return platform.processor() + platform.machine()
 
 
-def load_kernel(rule: Rule = SEED_RULE) -> ctypes.CDLL:
-    """The kernel compiled for ``rule``, built on first use; RuntimeError saying why if it cannot be."""
+def load_kernel(rule: Rule = SEED_RULE, trace: bool = False) -> ctypes.CDLL:
+    """The kernel compiled for ``rule`` (``trace``: the build that also traces runs every record_every
+    steps), built on first use; RuntimeError saying why if it cannot be."""
+    build = (rule, trace)
     with _lock:
-        if rule not in _kernels and rule not in _failures:
+        if build not in _kernels and build not in _failures:
             try:
-                _kernels[rule] = _build_and_load(rule)
+                _kernels[build] = _build_and_load(rule, trace)
             except (RuntimeError, OSError) as err:  # OSError: an unwritable cache, a noexec mount
-                _failures[rule] = str(err)
-        if rule not in _kernels:
-            raise RuntimeError(_failures[rule])
-        return _kernels[rule]
+                _failures[build] = str(err)
+        if build not in _kernels:
+            raise RuntimeError(_failures[build])
+        return _kernels[build]
 
 
-def kernel_path(rule: Rule = SEED_RULE) -> Path:
-    """The cache file the kernel of ``rule`` was loaded from (after ``load_kernel(rule)``)."""
-    return _paths[rule]
+def kernel_path(rule: Rule = SEED_RULE, trace: bool = False) -> Path:
+    """The cache file the kernel of ``rule`` was loaded from (after ``load_kernel(rule, trace)``)."""
+    return _paths[rule, trace]
 
 
 def build_key(source: bytes, flags: tuple[str, ...], compiler_version: str) -> str:
@@ -174,12 +212,18 @@ def build_key(source: bytes, flags: tuple[str, ...], compiler_version: str) -> s
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
-def builds(rule: Rule, compiler: str) -> list[tuple[tuple[str, ...], str]]:
+def sources(rule: Rule) -> tuple[Path, ...]:
+    """The files a build of ``rule``'s kernel compiles, in order: SOURCE, then for every policy but
+    the gradient POLICY_SOURCE (which uses SOURCE's vectors, Philox and normals)."""
+    return (SOURCE,) if rule.policy == "gradient" else (SOURCE, POLICY_SOURCE)
+
+
+def builds(rule: Rule, compiler: str, trace: bool = False) -> list[tuple[tuple[str, ...], str]]:
     """The builds of ``rule``'s kernel to try, in order: (compiler flags, build key). The key covers
-    the source and the header generated for the rule."""
+    the sources and the header generated for the rule (and ``trace``)."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
-    source = SOURCE.read_bytes() + b"\0" + header(rule).encode()
-    return [(flags, build_key(source, flags, version)) for flags in (FLAGS, PORTABLE_FLAGS)]
+    source = b"".join(path.read_bytes() + b"\0" for path in sources(rule)) + header(rule, trace).encode()
+    return [(flags, build_key(source, flags, version)) for flags in flag_sets()]
 
 
 def cache_name(key: str, content: bytes) -> str:
@@ -191,7 +235,7 @@ def cache_prefix(key: str) -> str:
     return f"cpu_kernel-{key[:20]}-"
 
 
-def _build_and_load(rule: Rule) -> ctypes.CDLL:
+def _build_and_load(rule: Rule, trace: bool) -> ctypes.CDLL:
     """Load the cached build of ``rule``'s kernel after checking it, else (or if it is damaged) build it
     once; RuntimeError (one line, naming the file and the fix) if the cache is unsafe or the build fails."""
     compiler = find_compiler()
@@ -201,30 +245,31 @@ def _build_and_load(rule: Rule) -> ctypes.CDLL:
     folder_fd = _open_cache_folder(folder)
     try:
         errors = []
-        for flags, key in builds(rule, compiler):
+        for flags, key in builds(rule, compiler, trace):
             kernel, library, damage = _load_cached(folder_fd, folder, key)
             if kernel is None:  # none cached, or only damaged ones (now removed): build once
                 start = time.perf_counter()
-                error = _compile(compiler, rule, flags, key, folder_fd, folder)
+                error = _compile(compiler, rule, trace, flags, key, folder_fd, folder)
                 if error:
                     errors.append(error)
                     continue
-                COMPILE_SECONDS[rule] = time.perf_counter() - start
+                COMPILE_SECONDS[rule, trace] = time.perf_counter() - start
                 kernel, library, fresh_damage = _load_cached(folder_fd, folder, key)
                 if kernel is None:  # not retried: the next build would be the same
                     fresh_damage = fresh_damage or f"{folder}: the kernel just built is missing"
                     before = f" (and the cached one before it: {damage})" if damage else ""
                     raise RuntimeError(f"{fresh_damage}: the kernel just built is not used{before}")
             assert library is not None  # loaded with its kernel
-            _paths[rule] = library
+            _paths[rule, trace] = library
             return _declare(kernel)
-        raise RuntimeError(f"compiling {SOURCE.name} with {compiler} failed: " + "; ".join(errors))
+        raise RuntimeError(f"compiling {sources(rule)[-1].name} with {compiler} failed: " + "; ".join(errors))
     finally:
         os.close(folder_fd)
 
 
 def _declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
     kernel.bb_simulate.restype = ctypes.c_int
+    kernel.bb_isa.restype = ctypes.c_char_p
     kernel.bb_simulate.argtypes = [ctypes.POINTER(_Batch), *[ctypes.c_int64] * 2, ctypes.c_int32,
                                    ctypes.c_uint64, *[ctypes.c_int64] * 2, ctypes.c_int32]  # fmt: skip
     kernel.bb_normals.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
@@ -232,14 +277,20 @@ def _declare(kernel: ctypes.CDLL) -> ctypes.CDLL:
     kernel.bb_mean_field.restype = ctypes.c_int
     kernel.bb_mean_field.argtypes = [ctypes.c_int64, ctypes.c_int32, *[ctypes.c_void_p] * 9, ctypes.c_int64,
                                      ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
+    if hasattr(kernel, "bb_policy_simulate"):  # POLICY_SOURCE's entry points: bb_simulate's, bb_normals' arguments
+        kernel.bb_policy_simulate.restype = ctypes.c_int
+        kernel.bb_policy_simulate.argtypes = kernel.bb_simulate.argtypes
+        kernel.bb_policy_normals.argtypes = kernel.bb_normals.argtypes
     return kernel
 
 
-def _compile(compiler: str, rule: Rule, flags: tuple[str, ...], key: str, folder_fd: int, folder: Path) -> str | None:
+def _compile(
+    compiler: str, rule: Rule, trace: bool, flags: tuple[str, ...], key: str, folder_fd: int, folder: Path
+) -> str | None:
     """Build into a private temporary folder, then rename into the cache; the error text if it failed."""
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         built = Path(tmp) / "cpu_kernel.so"
-        error = compile_kernel(compiler, rule, (*flags, f'-DBB_BUILD_KEY="{key}"'), built)
+        error = compile_kernel(compiler, rule, (*flags, f'-DBB_BUILD_KEY="{key}"'), built, trace)
         if error is not None:
             return error
         os.chmod(built, 0o755)  # whatever the umask: writable by its owner only, as the checks require
@@ -254,8 +305,8 @@ def _compile(compiler: str, rule: Rule, flags: tuple[str, ...], key: str, folder
 # file descriptors (no symlink followed, no file swapped between check and load); the build key
 # compiled into the library is checked after, and catches files renamed from another build.
 CACHE_FIX = "set BATCHED_BANDIT_CACHE to a folder that only you can write (README: the kernel cache)"
-SYMBOLS = ("bb_simulate", "bb_normals", "bb_philox", "bb_mean_field")
-_paths: dict[Rule, Path] = {}
+SYMBOLS = ("bb_simulate", "bb_normals", "bb_philox", "bb_mean_field", "bb_isa")
+_paths: dict[tuple[Rule, bool], Path] = {}
 _loaded_fds: list[int] = []  # files loaded through /proc/self/fd/N stay open: that name must not be reused
 
 
@@ -378,13 +429,15 @@ def _unload(kernel: ctypes.CDLL) -> None:
         pass
 
 
-def compile_kernel(compiler: str, rule: Rule, flags: tuple[str, ...], output: Path) -> str | None:
-    """Compile SOURCE for ``rule`` with ``flags`` and the rule's generated header into ``output``; None,
-    or the compiler's complaint."""
+def compile_kernel(compiler: str, rule: Rule, flags: tuple[str, ...], output: Path, trace: bool = False) -> str | None:
+    """Compile the sources of ``rule`` with ``flags`` and the rule's generated header into ``output``;
+    None, or the compiler's complaint."""
+    *included, main = (str(path) for path in sources(rule))
     with tempfile.TemporaryDirectory() as tmp:
         generated = Path(tmp) / "bb_generated.h"
-        generated.write_text(header(rule))
-        done = subprocess.run([compiler, *flags, "-include", str(generated), "-o", str(output), str(SOURCE), "-lm"],
+        generated.write_text(header(rule, trace))
+        includes = [arg for path in (str(generated), *included) for arg in ("-include", path)]
+        done = subprocess.run([compiler, *flags, *includes, "-o", str(output), main, "-lm"],
                               capture_output=True, text=True, check=False)  # fmt: skip
     return None if done.returncode == 0 else f"{' '.join(flags)}: {done.stderr.strip()[:500]}"
 
@@ -399,11 +452,16 @@ def unavailable_reason(device: torch.device) -> str | None:
     return None
 
 
-def unsupported_reason(rule: Rule) -> str | None:
-    """Every rule runs; its kernel is built here, at first use, so that a run's timing excludes it
-    and a failed build falls back like a missing compiler."""
+def unsupported_reason(rule: Rule, trace: bool = False) -> str | None:
+    """Every rule of every policy runs, and the gradient policy's traced too (value_kernel.c keeps no
+    trace: the portable engine traces the other policies); the rule's kernel is built here, at first
+    use, so that a run's timing excludes it and a failed build falls back like a missing compiler."""
+    if rule.policy not in POLICIES:
+        return f"the fused CPU engine runs the policies {', '.join(POLICIES)}, not {rule.policy!r} (yet)"
+    if trace and rule.policy != "gradient":
+        return f"the fused CPU engine traces only the gradient policy, not {rule.policy!r} (record_every)"
     try:
-        load_kernel(rule)
+        load_kernel(rule, trace)
     except RuntimeError as err:
         return f"the fused CPU engine is unavailable: {err}"
     return None
@@ -422,10 +480,15 @@ def simulate(
 ) -> Outcome:
     """Train every bandit of ``batch`` (float32, CPU) for ``n_episodes * steps_per_episode`` steps.
 
-    ``on_progress(n)`` is called from this thread about every ``POLL_SECONDS`` with the bandit-steps
-    done since the last call; the calls add up to all of them.
+    ``record_every``: also trace every metric every this many steps (state.Outcome), with the
+    rule's tracing build; the trace fields are (B, R) views of the (R, B) arrays the kernel writes.
+    ``on_progress(n)`` is called from this thread about every ``POLL_SECONDS``
+    with the bandit-steps done since the last call; the calls add up to all of them.
     """
-    kernel = load_kernel(batch.rule)
+    if record_every is not None and batch.rule.policy != "gradient":  # value_kernel.c keeps no trace
+        raise ValueError(f"the fused CPU engine does not trace policy {batch.rule.policy!r} (record_every)")
+    trace = record_every is not None
+    kernel = load_kernel(batch.rule, trace)
     n_bandits, n_arms = batch.n_bandits, batch.n_arms
     n_recorded = n_episodes if record_episodes else 1
     f32 = lambda t: t.to(torch.float32).contiguous()  # noqa: E731
@@ -442,19 +505,23 @@ def simulate(
         "episode_regret": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
         "episode_reward": torch.empty(n_bandits, n_episodes, dtype=torch.float32),
         "episode_optimal": torch.empty(n_bandits, n_episodes, dtype=torch.int32),
+        "final_probs": torch.empty(n_bandits, n_arms if batch.rule.policy != "gradient" else 0, dtype=torch.float32),
     }
-    outcome = Outcome(**outputs, **empty_trace(n_bandits, 0, torch.float32))  # tracing: not yet in this engine
+    # (R, B), as the kernel writes a point; returned as (B, R) views
+    traced = empty_trace(trace_points(n_episodes * steps_per_episode, record_every), n_bandits, torch.float32)
+    outcome = Outcome(**outputs, **{name: tensor.T for name, tensor in traced.items()})
     if n_bandits == 0:
         return outcome
     progress = _Progress(on_progress)
-    arrays = {**inputs, **outputs, "progress": progress.counter, "cancel": progress.cancel}
-    assert sorted([*arrays, "stride"]) == sorted(name for name, _ in FIELDS)  # no pointer left NULL
-    args = _Batch(stride=n_bandits, **{name: tensor.data_ptr() for name, tensor in arrays.items()})
+    arrays = {**inputs, **outputs, **traced, "progress": progress.counter, "cancel": progress.cancel}
+    assert sorted([*arrays, "stride", "record_every"]) == sorted(name for name, _ in FIELDS)  # no pointer left NULL
+    numbers = dict(stride=n_bandits, record_every=record_every or 0)
+    args = _Batch(**numbers, **{name: tensor.data_ptr() for name, tensor in arrays.items()})
+
+    entry = kernel.bb_simulate if batch.rule.policy == "gradient" else kernel.bb_policy_simulate
 
     def run(lo: int, hi: int) -> int:
-        return kernel.bb_simulate(
-            ctypes.byref(args), lo, hi, n_arms, seed, n_episodes, steps_per_episode, int(record_episodes)
-        )
+        return entry(ctypes.byref(args), lo, hi, n_arms, seed, n_episodes, steps_per_episode, int(record_episodes))
 
     n_threads = max(1, min(torch.get_num_threads(), -(-n_bandits // LANES)))
     per_thread = -(-n_bandits // (n_threads * LANES)) * LANES  # whole SIMD blocks per thread

@@ -7,9 +7,9 @@
  * stream of rng.py, computed a pair of steps ahead so that its latency overlaps the steps.
  *
  * One source, one rule per build. engines/cpu_engine.py compiles this file once per learning rule
- * (state.Rule), with a generated header that selects the rule's code (the seed's rule: sgd, no
- * momentum, no weight decay, no baseline, binary rewards), so each rule's loop carries only its
- * own work. The step is torch_engine.simulate's, operation for operation and in
+ * (state.Rule; once more for its traced runs, see Tracing), with a generated header that selects
+ * the rule's code (the seed's rule: sgd, no momentum, no weight decay, no baseline, binary
+ * rewards), so each rule's loop carries only its own work. The step is torch_engine.simulate's, operation for operation and in
  * its order (float32, no contraction: -ffp-contract=off; fused only where torch fuses: lerp):
  *   arm draw (inverse CDF) -> reward (binary: u < q ? win : loss; Gaussian: mean + sd * z) ->
  *   per-arm sums and pulls -> baseline (mean or EMA) -> gradient of the policy-gradient loss
@@ -17,7 +17,7 @@
  * with 1 - beta and Adam's bias corrections from the float64 hyperparameters (optimizers.py).
  * The seed's rule keeps its own update, w += (lr inv_t r / total)(onehot total - e): its
  * arithmetic is pinned bit for bit by tests/test_seed_path.py. Builds for AVX-512, AVX2 and no
- * vector instructions give the same bits (tested).
+ * vector instructions give the same bits (tested; BATCHED_BANDIT_CPU_ISA=generic forces the last).
  *
  * Numerics that differ from torch's. exp is a polynomial (relative error < 1e-6 down to x = -20,
  * < 4e-6 down to -87; it moves a sampling boundary by at most ~5e-9, far below the 2^-24 grid of
@@ -33,6 +33,16 @@
  * the kernel before issue 8: 344), momentum 300, mean baseline 281, Adam 371, RMSprop 314 (358
  * centred with momentum), Gaussian rewards 416 (the normal's log in double). Masks live in mask registers and the arm draw yields one mask per arm,
  * not an index to compare against; see also the pragma below.
+ *
+ * Tracing (record_every: state.Outcome's trace). A traced run uses a build of its own (BB_TRACE 1
+ * in the generated header, its own cache key), so the untraced build has none of its code: its
+ * machine code is byte for byte what it was. The tracing build runs the steps in runs that end at
+ * trace points, and a step adds its rewards to the interval's. A point takes the interval's pulls as
+ * each arm's count less its count at the last point (nothing counted per step), the regret's K
+ * multiply-adds and the argmax of the sums, and writes each metric in one store: the trace is (R, B),
+ * a point's bandits side by side. Its P(best) comes from the softmax that the next step computes
+ * anyway (of the same weights). At record_every = 10 that is 1-5% more instructions (AVX2, counted
+ * with valgrind: K = 4 +1.2%, K = 10 +4.9%, K = 16 +1.9%); benchmarks/trace.py times whole runs.
  *
  * Progress. The kernel adds the bandit-steps it has done to *progress (relaxed atomics) every
  * PROGRESS_STEPS steps of a block, and stops early, returning 2, when *cancel becomes nonzero;
@@ -56,9 +66,10 @@
 /* ---------------------------------------------------------------- the rule (compile time) */
 /* engines/cpu_engine.py force-includes a header generated from schema.py: the rule's choices
  * (BB_OPTIMIZER, BB_BASELINE, BB_REWARDS and their values BB_OPTIMIZER_SGD..., the flags
- * BB_MOMENTUM, BB_NESTEROV, BB_CENTERED, BB_WEIGHT_DECAY), the rows of the per-bandit number
- * tables (ROW_lr, ROW64_beta1...) and the bb_batch struct, in the order the Python side fills them. */
-#ifndef BB_GENERATED
+ * BB_MOMENTUM, BB_NESTEROV, BB_CENTERED, BB_WEIGHT_DECAY), whether the build traces (BB_TRACE),
+ * the rows of the per-bandit number tables (ROW_lr, ROW64_beta1...) and the bb_batch struct, in
+ * the order the Python side fills them. */
+#if !defined(BB_GENERATED) || !defined(BB_TRACE)
 #error "cpu_kernel.c is compiled by engines/cpu_engine.py, which generates its header from schema.py"
 #endif
 #define SEED_RULE (BB_OPTIMIZER == BB_OPTIMIZER_SGD && !BB_MOMENTUM && !BB_WEIGHT_DECAY && \
@@ -111,7 +122,10 @@ CMP_F(le, _CMP_LE_OQ)
 CMP_F(gt, _CMP_GT_OQ)
 CMP_F(ge, _CMP_GE_OQ)
 CMP_F(ne, _CMP_NEQ_UQ)
+CMP_F(eq, _CMP_EQ_OQ)
+INLINE vm eq_i(vi a, vi b) { return _mm512_cmpeq_epi32_mask((__m512i)a, (__m512i)b); }
 INLINE vf select_f(vm mask, vf a, vf b) { return (vf)_mm512_mask_blend_ps(mask, (__m512)b, (__m512)a); }
+INLINE vi select_i(vm mask, vi a, vi b) { return (vi)_mm512_mask_blend_epi32(mask, (__m512i)b, (__m512i)a); }
 INLINE vi count_if(vm mask, vi n) { return (vi)_mm512_mask_sub_epi32((__m512i)n, mask, (__m512i)n, _mm512_set1_epi32(-1)); }
 INLINE int any_lane(vm mask) { return mask != 0; }
 #define ALL_LANES ((vm)0xFFFF)
@@ -122,7 +136,10 @@ INLINE vm le(vf a, vf b) { return a <= b; }
 INLINE vm gt(vf a, vf b) { return a > b; }
 INLINE vm ge(vf a, vf b) { return a >= b; }
 INLINE vm ne(vf a, vf b) { return a != b; }
+INLINE vm eq(vf a, vf b) { return a == b; }
+INLINE vm eq_i(vi a, vi b) { return a == b; }
 INLINE vf select_f(vm mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+INLINE vi select_i(vm mask, vi a, vi b) { return (a & mask) | (b & ~mask); }
 INLINE vi count_if(vm mask, vi n) { return n - mask; } /* a true lane is -1 */
 INLINE int any_lane(vm mask) {
 #if defined(__AVX__)
@@ -514,11 +531,25 @@ INLINE draws_t draw_pair(uint64_t pair, const stream_t *stream) {
     return d;
 }
 
-/* One step t of a block: draw arms and rewards, add to the sums, update the weights. */
-INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf u_arm, vf reward_draw) {
+/* e[best] of each lane: the softmax term of its best arm. */
+INLINE vf best_term(int K, const vf *e, vi best) {
+    vf chosen = e[0];
+    for (int k = 1; k < K; k++) chosen = select_f(eq_i(best, (vi){0} + k), e[k], chosen);
+    return chosen;
+}
+
+/* One step t of a block: draw arms and rewards, add to the sums, update the weights; returns the
+ * rewards. Tracing builds: if p_best, also P(best arm) (best: each lane's) of the policy it draws from. */
+INLINE vf step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf u_arm, vf reward_draw, vf *p_best,
+               vi best) {
     vf e[MAX_ARMS], q;
     vm hits[MAX_ARMS];
     vf total = softmax_terms(K, s.w, p->inv_t, e);
+#if BB_TRACE
+    if (p_best) *p_best = best_term(K, e, best) / total;
+#else
+    (void)p_best, (void)best;
+#endif
     draw_arm(K, e, total, u_arm, s.param, hits, &q);
 #if GAUSSIAN
     vf reward = q + p->sd * reward_draw;
@@ -547,6 +578,7 @@ INLINE void step(int K, const lanes_t *p, running_t *r, arms_t s, uint64_t t, vf
         optimizer_step(p, r, s, k, neg_c * (select_f(hit, total, splat(0.0f)) - e[k]), damp_factor);
     }
 #endif
+    return reward;
 }
 
 /* The end of an episode: per-arm sums, P(best arm), the pseudo-regret of its pulls, the reward
@@ -571,6 +603,71 @@ INLINE void end_episode(int K, const lanes_t *p, arms_t s, const vf *gap, const 
     }
 }
 
+#if BB_TRACE
+/* The trace (builds with BB_TRACE), (R, B) arrays: a point's bandits side by side, so that a block
+ * writes each metric of a point in one store. Pulls since the last point are pulls[k] - since[k]:
+ * since[k] holds arm k's count at that point (less the counts of episodes ended since), so a step
+ * costs one addition (its rewards to the interval's); P(best) at a point is written by the next
+ * step, from the softmax it computes of the same policy, or at the run's end. */
+typedef struct {
+    vf reward;    /* the rewards since the last point, in step order */
+    vi best;      /* each lane's best arm */
+    int64_t until; /* steps to the next point */
+    int64_t point; /* its index */
+    int pending;   /* the last point's P(best) is not yet written */
+} trace_t;
+typedef uint8_t vb __attribute__((vector_size(LANES)));
+
+/* Lanes 0 .. used - 1 of v to dst[0 .. used - 1]: one store for a whole block. */
+INLINE void store_f(float *dst, vf v, int used) {
+    if (used == LANES) memcpy(dst, &v, sizeof v);
+    else for (int l = 0; l < used; l++) dst[l] = v[l];
+}
+INLINE void store_i(int32_t *dst, vi v, int used) {
+    if (used == LANES) memcpy(dst, &v, sizeof v);
+    else for (int l = 0; l < used; l++) dst[l] = v[l];
+}
+INLINE void store_b(uint8_t *dst, vi v, int used) { /* v: 0 or 1 */
+    vb b = __builtin_convertvector(v, vb);
+    if (used == LANES) memcpy(dst, &b, sizeof b);
+    else for (int l = 0; l < used; l++) dst[l] = b[l];
+}
+
+/* A trace point: the pseudo-regret (sum_k n_k gap_k in arm order), reward and pulls of a best arm
+ * of the steps since the last point; the seed's verdict on the episode's sums so far (argmax,
+ * first on ties, is the best arm); P(best) pending. Then the interval starts anew. */
+INLINE void record_point(int K, arms_t s, vi *since, const vf *gap, trace_t *tr, const bb_batch *a, int64_t lo,
+                         int used) {
+    vf top = s.sums[0], regret = splat(0.0f);
+    vi top_arm = (vi){0}, optimal = (vi){0};
+    for (int k = 0; k < K; k++) {
+        vi n = s.pulls[k] - since[k];
+        since[k] = s.pulls[k];
+        vf term = __builtin_convertvector(n, vf) * gap[k];
+        regret = k == 0 ? term : regret + term;
+        optimal += select_i(eq(gap[k], splat(0.0f)), n, (vi){0});
+        vm higher = gt(s.sums[k], top); /* strictly: the first of equal sums stays */
+        top = select_f(higher, s.sums[k], top);
+        top_arm = select_i(higher, (vi){0} + k, top_arm);
+    }
+    int64_t at = tr->point * a->stride + lo;
+    store_f(a->trace_regret + at, regret, used);
+    store_f(a->trace_reward + at, tr->reward, used);
+    store_i(a->trace_optimal + at, optimal, used);
+    store_b(a->trace_success + at, select_i(eq_i(top_arm, tr->best), (vi){0} + 1, (vi){0}), used);
+    tr->reward = splat(0.0f);
+    tr->point++;
+    tr->pending = 1;
+    tr->until = a->record_every;
+}
+
+/* The pending P(best) of the last point. */
+INLINE void record_p_best(trace_t *tr, vf p_best, const bb_batch *a, int64_t lo, int used) {
+    store_f(a->trace_p_best + (tr->point - 1) * a->stride + lo, p_best, used);
+    tr->pending = 0;
+}
+#endif
+
 /* Bandits lo .. lo + used - 1 (used <= LANES) for the whole run; 2 if cancelled. */
 INLINE int run_block(int K, const bb_batch *a, int64_t lo, int used, uint64_t seed, int64_t n_episodes,
                      int64_t steps_per_episode, int record_episodes) {
@@ -592,24 +689,61 @@ INLINE int run_block(int K, const bb_batch *a, int64_t lo, int used, uint64_t se
     stream_init(&stream, a->bandit_ids + lo, used, seed);
     draws_t now, next = draw_pair(0, &stream);
     const int64_t n_recorded = record_episodes ? n_episodes : 1;
+#if BB_TRACE
+    vi since[MAX_ARMS];
+    trace_t tr = {.reward = splat(0.0f), .until = a->record_every, .point = 0, .pending = 0};
+    for (int l = 0; l < LANES; l++) tr.best[l] = (int32_t)a->best_arm[lo + (l < used ? l : 0)];
+    for (int k = 0; k < K; k++) since[k] = (vi){0};
+#endif
     uint64_t t = 0;
     for (int64_t episode = 0; episode < n_episodes; episode++) {
         for (int k = 0; k < K; k++) sums[k] = splat(0.0f), pulls[k] = (vi){0};
         for (int64_t done = 0; done < steps_per_episode;) {
             int64_t segment = steps_per_episode - done < PROGRESS_STEPS ? steps_per_episode - done : PROGRESS_STEPS;
-            for (int64_t i = 0; i < segment; i++, t++) {
-                if ((t & 1) == 0) { /* one Philox call feeds steps t, t + 1; drawn a pair ahead, so */
-                    now = next;     /* that its latency (and the normals') overlaps other steps */
-                    next = draw_pair((t >> 1) + 1, &stream);
+#if BB_TRACE /* runs of steps end at trace points, so that the step loop is the same without them */
+            for (int64_t run, left = segment; left > 0; left -= run) {
+                run = left < tr.until ? left : tr.until;
+#else
+            {
+                int64_t run = segment;
+#endif
+                for (int64_t i = 0; i < run; i++, t++) {
+                    if ((t & 1) == 0) { /* one Philox call feeds steps t, t + 1; drawn a pair ahead, so */
+                        now = next;     /* that its latency (and the normals') overlaps other steps */
+                        next = draw_pair((t >> 1) + 1, &stream);
+                    }
+#if BB_TRACE /* the interval's rewards, step by step; the first step after a point writes its P(best) */
+                    if (tr.pending) {
+                        vf p_best;
+                        tr.reward += step(K, &p, &r, s, t, now.arm[t & 1], now.reward[t & 1], &p_best, tr.best);
+                        record_p_best(&tr, p_best, a, lo, used);
+                    } else {
+                        tr.reward += step(K, &p, &r, s, t, now.arm[t & 1], now.reward[t & 1], NULL, tr.best);
+                    }
+#else
+                    step(K, &p, &r, s, t, now.arm[t & 1], now.reward[t & 1], NULL, (vi){0});
+#endif
                 }
-                step(K, &p, &r, s, t, now.arm[t & 1], now.reward[t & 1]);
+#if BB_TRACE
+                if ((tr.until -= run) == 0) record_point(K, s, since, gap, &tr, a, lo, used);
+#endif
             }
             done += segment;
             __atomic_fetch_add(a->progress, segment * used, __ATOMIC_RELAXED);
             if (__atomic_load_n(a->cancel, __ATOMIC_RELAXED)) return 2;
         }
         end_episode(K, &p, s, gap, a, lo, used, episode, n_episodes, record_episodes ? episode : 0, n_recorded);
+#if BB_TRACE
+        for (int k = 0; k < K; k++) since[k] -= pulls[k]; /* an interval may span the episode's end */
+#endif
     }
+#if BB_TRACE
+    if (tr.pending) { /* the run's last step ended at a point */
+        vf e[MAX_ARMS];
+        vf total = softmax_terms(K, w, p.inv_t, e);
+        record_p_best(&tr, best_term(K, e, tr.best) / total, a, lo, used);
+    }
+#endif
     for (int l = 0; l < used; l++)
         for (int k = 0; k < K; k++) a->weights[(lo + l) * K + k] = w[k][l];
     return 0;
@@ -645,6 +779,18 @@ int bb_simulate(const bb_batch *a, int64_t lo, int64_t hi, int32_t K, uint64_t s
         if (code) return code;
     }
     return 0;
+}
+
+/* Which branch of the #ifs above this build compiled (for tests: BATCHED_BANDIT_CPU_ISA=generic
+ * must really give the generic one). */
+const char *bb_isa(void) {
+#if defined(__AVX512F__)
+    return "avx512";
+#elif defined(__AVX__)
+    return "avx";
+#else
+    return "generic";
+#endif
 }
 
 /* The Gaussian rewards' normal deviates of n words (for tests against rng.to_normal). */

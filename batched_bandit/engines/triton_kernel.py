@@ -260,7 +260,7 @@ def _step(
     state: (weights, baseline, opt); tally: the episode's (per-arm reward sums, pulls); u_arm:
     (BLOCK,) the uniform that draws the arm, draw: the one that draws the reward (a normal deviate
     for Gaussian rewards); param: (K_PAD, BLOCK) arm parameters, or (BLOCK,) pointers to the
-    bandits' rows; hyper: the PER_BANDIT rows. Returns (state, tally).
+    bandits' rows; hyper: the PER_BANDIT rows. Returns (state, tally, the rewards (BLOCK,)).
     """
     GAUSSIAN: tl.constexpr = RULE[RULE_REWARDS] == "gaussian"
     SEED: tl.constexpr = RULE[RULE_SEED]
@@ -303,7 +303,7 @@ def _step(
         weights, opt = _optimizer_step(weights, grad, opt, t, hyper, RULE)
         if N_ARMS < K_PAD:
             weights = tl.where(arm_index < N_ARMS, weights, float("-inf"))
-    return (weights, baseline, opt), (sums, pulls)
+    return (weights, baseline, opt), (sums, pulls), reward
 
 
 # --- the kernel ---------------------------------------------------------------------------------
@@ -311,12 +311,12 @@ def _step(
 
 @_jit()
 def _columns(ptr, offsets, live, fill, N_ARMS: tl.constexpr, K_PAD: tl.constexpr):
-    """A (K_PAD, BLOCK) tile of rows of N_ARMS float32 values at ``ptr + offsets`` (BLOCK,), read
-    one arm column at a time; padded arms hold ``fill``."""
+    """A (K_PAD, BLOCK) tile of rows of N_ARMS values (float32 or int32, as ``ptr``) at ``ptr +
+    offsets`` (BLOCK,), read one arm column at a time; padded arms hold ``fill``."""
     arm_index = tl.arange(0, K_PAD)[:, None]
-    tile = tl.zeros((K_PAD, offsets.shape[0]), tl.float32) + fill
+    tile = tl.full((K_PAD, offsets.shape[0]), fill, ptr.dtype.element_ty)
     for k in tl.static_range(N_ARMS):
-        column = tl.load(ptr + offsets + k, mask=live, other=0.0)
+        column = tl.load(ptr + offsets + k, mask=live, other=0)
         tile = tl.where(arm_index == k, column[None, :], tile)
     return tile
 
@@ -326,7 +326,71 @@ def _store_columns(ptr, offsets, tile, live, N_ARMS: tl.constexpr, K_PAD: tl.con
     """Write a (K_PAD, BLOCK) tile's real arms to rows at ``ptr + offsets``, one column at a time."""
     arm_index = tl.arange(0, K_PAD)[:, None]
     for k in tl.static_range(N_ARMS):
-        tl.store(ptr + offsets + k, tl.sum(tl.where(arm_index == k, tile, 0.0), axis=0), mask=live)
+        tl.store(ptr + offsets + k, tl.sum(tl.where(arm_index == k, tile, 0), axis=0), mask=live)
+
+
+# The metrics of an episode or a trace interval (state.Outcome), each (BLOCK,); pulls, gap: (K_PAD, BLOCK).
+
+
+@_jit()
+def _regret(pulls, gap):
+    """The pseudo-regret of these pulls: sum_k n_k gap_k, float32."""
+    return tl.sum(pulls.to(tl.float32) * gap, axis=0)
+
+
+@_jit()
+def _optimal(pulls, gap, N_ARMS: tl.constexpr, K_PAD: tl.constexpr):
+    """The pulls of a best arm (gap 0: every one on ties, not the padding), int32."""
+    arm_index = tl.arange(0, K_PAD)[:, None]
+    return tl.sum(tl.where((gap == 0.0) & (arm_index < N_ARMS), pulls, 0), axis=0)
+
+
+@_jit()
+def _p_best(weights, inv_t, best, SEED: tl.constexpr, K_PAD: tl.constexpr):
+    """P(best arm) of the policy, float32."""
+    arm_index = tl.arange(0, K_PAD)[:, None]
+    e, _, total = _softmax_terms(weights, inv_t, K_PAD, SEED)
+    return tl.sum(tl.where(arm_index == best[None, :], e, 0.0), axis=0) / total
+
+
+@_jit()
+def _trace_step(trace, state, tally, reward, t, at, tracing, hyper, RULE: tl.constexpr, N_ARMS: tl.constexpr,
+                K_PAD: tl.constexpr):  # fmt: skip
+    """After step ``t`` (int64 scalar): the rewards since the last trace point, and at a point (t + 1 a
+    multiple of record_every: a test of one scalar, the same for every bandit) every metric of
+    state.Outcome's trace. trace: (rewards since the last point (BLOCK,), the step count of the next
+    point, its index); at: (bandit, row, live, best), (BLOCK,) each; tracing: (record_every,
+    n_points, n_bandits, arm gaps, the trace's (5, n_points, B) words, each arm's pulls at the last
+    point (B, N_ARMS) int32, less the pulls of episodes ended since: in memory, K registers fewer).
+    Returns trace."""
+    interval_reward, next_point, point = trace
+    interval_reward += reward
+    if t + 1 == next_point:
+        bandit, row, live, best = at
+        record_every, n_points, n_bandits, gap_ptr, trace_ptr, since_ptr = tracing
+        sums, pulls = tally
+        arm_index = tl.arange(0, K_PAD)[:, None]
+        # one array of 32-bit words, a (n_points, B) plane per metric (a point's bandits side by side:
+        # coalesced stores): one address to keep, not five
+        out = trace_ptr + point.to(tl.int64) * n_bandits + bandit
+        plane = n_bandits.to(tl.int64) * n_points
+        # P(best) first: its softmax terms are gone before the pulls and gaps are loaded
+        tl.store(out, _p_best(state[0], hyper[INV_T], best, RULE[RULE_SEED], K_PAD), mask=live)
+        tl.store(out + 2 * plane, interval_reward, mask=live)
+        # the seed's verdict on the episode's sums so far: the first arm with the top sum is the best
+        sums = tl.where(arm_index < N_ARMS, sums, float("-inf"))
+        top_arm = tl.min(tl.where(sums == tl.max(sums, axis=0)[None, :], arm_index, K_PAD), axis=0)
+        tl.store(out + 4 * plane, (top_arm == best).to(tl.int32).to(tl.float32, bitcast=True), mask=live)
+        since = _columns(since_ptr, row, live, 0, N_ARMS, K_PAD)
+        _store_columns(since_ptr, row, pulls, live, N_ARMS, K_PAD)
+        gap = _columns(gap_ptr, row, live, 0.0, N_ARMS, K_PAD)
+        interval = pulls - since
+        tl.store(out + plane, _regret(interval, gap), mask=live)
+        tl.store(out + 3 * plane, _optimal(interval, gap, N_ARMS, K_PAD).to(tl.float32, bitcast=True), mask=live)
+        interval_reward = tl.zeros_like(interval_reward)
+        next_point += record_every
+        point += 1
+    return interval_reward, next_point, point
 
 
 @_jit()
@@ -338,7 +402,11 @@ def _per_bandit(ptr, n_bandits, bandit, live):
     return rows
 
 
-@_jit(do_not_specialize=["n_bandits", "key_lo", "key_hi", "n_episodes", "steps_per_episode", "n_recorded"])
+@_jit(
+    do_not_specialize=[
+        "n_bandits", "key_lo", "key_hi", "n_episodes", "steps_per_episode", "n_recorded", "record_every", "n_points"
+    ]
+)  # fmt: skip
 def bandit_kernel(
     arm_param_ptr,  # (B, N_ARMS) float32: P(win) per arm (binary rewards) or the mean (Gaussian)
     arm_gap_ptr,  # (B, N_ARMS) float32: regret of a pull of each arm
@@ -352,23 +420,27 @@ def bandit_kernel(
     episode_regret_ptr,  # out (B, n_episodes) float32
     episode_reward_ptr,  # out (B, n_episodes) float32
     episode_optimal_ptr,  # out (B, n_episodes) int32
+    trace_ptr,  # out (5, n_points, B) when TRACE: P(best), regret, reward (float32), optimal pulls, verdict (int32)
+    trace_since_ptr,  # (B, N_ARMS) int32, zeros: each arm's pulls at the last trace point (scratch)
     n_bandits,
     key_lo,  # the seed's low and high 32 bits, as int32 (one type: one compiled kernel)
     key_hi,
     n_episodes,
     steps_per_episode,
     n_recorded,  # n_episodes, or 1: every episode overwrites slot 0 and the last one stays
+    record_every,  # steps between trace points, when TRACE
+    n_points,  # trace points: n_episodes steps_per_episode // record_every
     RULE: tl.constexpr,  # rule_constants(rule)
     N_ARMS: tl.constexpr,
     K_PAD: tl.constexpr,
     BLOCK: tl.constexpr,
     PARAM_IN_REGISTERS: tl.constexpr,
+    TRACE: tl.constexpr,  # also trace every metric every record_every steps
 ):
     GAUSSIAN: tl.constexpr = RULE[RULE_REWARDS] == "gaussian"
     bandit = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)  # (BLOCK,)
     live = bandit < n_bandits
     row = bandit.to(tl.int64) * N_ARMS  # 64-bit offsets: B * E * K may pass 2**31
-    arm_index = tl.arange(0, K_PAD)[:, None]  # (K_PAD, 1)
     if PARAM_IN_REGISTERS:
         param = _columns(arm_param_ptr, row, live, 0.0, N_ARMS, K_PAD)
     else:  # many arms: gather param[arm] from memory (L1) each step, K registers fewer
@@ -384,6 +456,10 @@ def bandit_kernel(
     zeros = tl.zeros((K_PAD, BLOCK), tl.float32)
     powers = tl.full((BLOCK,), 1.0, tl.float64)  # Adam's beta1**t, beta2**t
     state = (weights, tl.zeros((BLOCK,), tl.float32), (zeros, zeros, zeros, zeros, powers, powers))
+    if TRACE:  # (rewards since the last point, the step count of the next point, its index): _trace_step
+        trace = (tl.zeros((BLOCK,), tl.float32), record_every.to(tl.int64), n_points * 0)
+        at = (bandit, row, live, best)
+        tracing = (record_every, n_points, n_bandits, arm_gap_ptr, trace_ptr, trace_since_ptr)
 
     # while loops, not range(): the interpreter cannot index with its scalars under numpy >= 2.4
     episode = n_episodes * 0
@@ -393,36 +469,57 @@ def bandit_kernel(
         head = (t0 & 1).to(tl.int32)  # 1: the episode starts on the second half of a pair
         if head == 1:
             _, _, u_arm, draw = _pair_draws(key_lo, key_hi, t0 // 2, g_lo, g_hi, GAUSSIAN)
-            state, tally = _step(state, tally, t0, u_arm, draw, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS)
+            state, tally, reward = _step(
+                state, tally, t0, u_arm, draw, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS
+            )
+            if TRACE:
+                trace = _trace_step(trace, state, tally, reward, t0, at, tracing, hyper, RULE, N_ARMS, K_PAD)
         first_pair = (t0 + head) // 2
         n_pairs = (steps_per_episode - head) // 2
         i = n_pairs * 0
         while i < n_pairs:
             t = 2 * (first_pair + i)
             u0, d0, u1, d1 = _pair_draws(key_lo, key_hi, first_pair + i, g_lo, g_hi, GAUSSIAN)
-            state, tally = _step(state, tally, t, u0, d0, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS)
-            state, tally = _step(state, tally, t + 1, u1, d1, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS)
+            state, tally, reward = _step(state, tally, t, u0, d0, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS)
+            if TRACE:
+                trace = _trace_step(trace, state, tally, reward, t, at, tracing, hyper, RULE, N_ARMS, K_PAD)
+            state, tally, reward = _step(
+                state, tally, t + 1, u1, d1, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS
+            )
+            if TRACE:
+                trace = _trace_step(trace, state, tally, reward, t + 1, at, tracing, hyper, RULE, N_ARMS, K_PAD)
             i += 1
         if (steps_per_episode - head) % 2 == 1:  # ends on the first half of a pair
             t = 2 * (first_pair + n_pairs)
             u_arm, draw, _, _ = _pair_draws(key_lo, key_hi, first_pair + n_pairs, g_lo, g_hi, GAUSSIAN)
-            state, tally = _step(state, tally, t, u_arm, draw, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS)
+            state, tally, reward = _step(
+                state, tally, t, u_arm, draw, param, hyper, RULE, N_ARMS, K_PAD, PARAM_IN_REGISTERS
+            )
+            if TRACE:
+                trace = _trace_step(trace, state, tally, reward, t, at, tracing, hyper, RULE, N_ARMS, K_PAD)
 
-        weights = state[0]
         sums, pulls = tally
         gap = _columns(arm_gap_ptr, row, live, 0.0, N_ARMS, K_PAD)
-        regret = tl.sum(pulls.to(tl.float32) * gap, axis=0)  # pulls x regret per pull, summed over arms
+        regret = _regret(pulls, gap)
         tl.store(episode_regret_ptr + bandit.to(tl.int64) * n_episodes + episode, regret, mask=live)
         tl.store(episode_reward_ptr + bandit.to(tl.int64) * n_episodes + episode, tl.sum(sums, axis=0), mask=live)
-        best_arms = (gap == 0.0) & (arm_index < N_ARMS)  # every best arm (ties), not the padding
-        optimal = tl.sum(tl.where(best_arms, pulls, 0), axis=0)
+        optimal = _optimal(pulls, gap, N_ARMS, K_PAD)
         tl.store(episode_optimal_ptr + bandit.to(tl.int64) * n_episodes + episode, optimal, mask=live)
-        e, _, total = _softmax_terms(weights, hyper[INV_T], K_PAD, RULE[RULE_SEED])
-        p_best = tl.sum(tl.where(arm_index == best[None, :], e, 0.0), axis=0) / total
+        p_best = _p_best(state[0], hyper[INV_T], best, RULE[RULE_SEED], K_PAD)
         tl.store(episode_p_best_ptr + bandit.to(tl.int64) * n_episodes + episode, p_best, mask=live)
         slot = tl.minimum(episode, n_recorded - 1)
         sums_row = (bandit.to(tl.int64) * n_recorded + slot) * N_ARMS
         _store_columns(episode_rewards_ptr, sums_row, sums, live, N_ARMS, K_PAD)
+        if TRACE:  # an interval may span the episode's end: its pulls count from minus this episode's
+            since = _columns(trace_since_ptr, row, live, 0, N_ARMS, K_PAD)
+            _store_columns(trace_since_ptr, row, since - pulls, live, N_ARMS, K_PAD)
         episode += 1
 
     _store_columns(weights_ptr, row, state[0], live, N_ARMS, K_PAD)
+
+
+# What the other policies' kernel (triton_policies.py) shares with this one.
+jit, constexpr = _jit, _constexpr
+philox4x32_10, uniform, normal, pair_draws, columns, store_columns, per_bandit = (
+    _philox4x32_10, _uniform, _normal, _pair_draws, _columns, _store_columns, _per_bandit
+)  # fmt: skip

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import optimizers
-from ..state import Hyper, Rule
+from ..state import Batch, Hyper, Rule
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,8 @@ class Params:
     decay_complement: torch.Tensor  # (B,): 1 - decay, rounded once from float64
 
     @staticmethod
-    def of(hyper: Hyper, dtype: torch.dtype) -> Params:
-        """hyper: (B,) float64 tensors."""
+    def of(hyper: Hyper, dtype: torch.dtype, seed: int = 0, bandit_ids: torch.Tensor | None = None) -> Params:
+        """hyper: (B,) float64 tensors (the stream is not needed: the step's uniform draws the arm)."""
         return Params(
             hyper=hyper.map(lambda h: h.to(dtype)[None, :]),
             exact=hyper.map(lambda h: h.to(torch.float64)[None, :]),
@@ -66,8 +66,9 @@ class Params:
         )
 
 
-def init(rule: Rule, weights: torch.Tensor) -> State:
-    """The state at step 0 from the initial weights (K, B)."""
+def init(rule: Rule, batch: Batch, dtype: torch.dtype) -> State:
+    """The state at step 0: the initial weights (K, B), zero buffers and baseline."""
+    weights = batch.init_weights.to(dtype).T.contiguous()
     baseline = torch.zeros(weights.shape[1], device=weights.device, dtype=weights.dtype)
     return State(weights, optimizers.initial_state(rule, weights), baseline)
 
@@ -92,8 +93,8 @@ def sample_arm(cdf: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return (cdf[:-1] <= u * cdf[-1]).sum(dim=0)
 
 
-def choose(params: Params, state: State, u: torch.Tensor) -> Choice:
-    """The arm of this step from the uniform ``u`` (B,)."""
+def choose(rule: Rule, params: Params, state: State, u: torch.Tensor, words, t: int) -> Choice:
+    """The arm of this step from the step's uniform ``u`` (B,) (no policy words)."""
     e, cdf = softmax_terms(state.weights, params.inv_temperature)
     total = cdf[-1]
     return Choice(sample_arm(cdf, u), e, total)
@@ -130,7 +131,7 @@ def learn(rule: Rule, params: Params, state: State, choice: Choice, reward: torc
     return State(weights, opt, baseline)
 
 
-def p_best(params: Params, state: State, best_arm: torch.Tensor) -> torch.Tensor:
+def p_best(rule: Rule, params: Params, state: State, best_arm: torch.Tensor, t: int) -> torch.Tensor:
     """P(best arm) under the current policy: (B,) float32."""
     z = state.weights * params.inv_temperature
     e = torch.exp(z - z.amax(dim=0))

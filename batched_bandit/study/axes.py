@@ -63,6 +63,12 @@ def grid_and_columns(**axes) -> tuple[list[Setting], list[str]]:
     model = MODEL_OF[models[0] if models else "arms"]
     check_grid_size(values, model)
     settings = [Setting(chosen) for chosen in _product(list(values.items()), {}, model)]
+    for name in axes:  # an option given that no setting uses: a mistake, said before it is stored
+        if all(name not in s for s in settings):
+            raise ValueError(
+                f"{name} applies only with {schema.where(name)}, and no setting of this grid has it "
+                f"({schema.why_not(name, dict(settings[0]), model)})"
+            )
     keys = {s: batch_key(s) for s in settings}  # also checks each setting (make_setup)
     first_seen = {key: i for i, key in enumerate(dict.fromkeys(keys.values()))}
     return sorted(settings, key=lambda s: first_seen[keys[s]]), list(values)

@@ -29,6 +29,7 @@ REPAIR = "run the sweep again with repair=True (batched-bandit sweep ... --repai
 UNREPAIRABLE = "it cannot be repaired: run the study again into a new folder"
 # what a query on a damaged file raises: SQLite's errors, or its message in bytes that are not text
 ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
 def create_schema(db: sqlite3.Connection) -> None:
@@ -56,6 +57,7 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
         refuse_link(name)
     if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
         raise ValueError(f"{str(path)!r} is not a regular file")
+    check_header(path)
     try:
         if not readonly:
             db = sqlite3.connect(sqlite_uri(path, mode="rwc"), uri=True, isolation_level=None, timeout=60)
@@ -67,6 +69,23 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
         raise translated(err, path) from None
     refuse_link(path)  # a link swapped in while SQLite opened it
     return db
+
+
+def check_header(path: Path) -> None:
+    """ValueError if the file's header has a file format version (byte 18: write, 19: read) above
+    SQLite's 1 (rollback journal) and 2 (WAL): SQLite would open the file read-only (byte 18) or not
+    at all (19), and every write would fail as if on a read-only medium."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return  # a new store
+    try:
+        header = os.read(fd, 20)
+    finally:
+        os.close(fd)
+    if len(header) == 20 and header.startswith(SQLITE_MAGIC) and max(header[18:20]) > 2:
+        raise ValueError(f"{str(path)!r} is damaged (its header's file format versions, bytes 18 and 19, are "
+                         f"{header[18]} and {header[19]}: SQLite's are 1 and 2); {UNREPAIRABLE}")  # fmt: skip
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

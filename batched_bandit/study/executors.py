@@ -16,6 +16,7 @@ survived (``{"workers_lost": n, "tasks_rerun": m}``, calls.py).
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import signal
 import threading
@@ -129,8 +130,14 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     cluster = None
     try:
         with _workers_deaf_to_ctrl_c(), _ctrl_c_held():
+            # Workers log only CRITICAL: a task's error reaches this process through its future, and the
+            # heartbeats that fail while a Ctrl-C closes the cluster are not the user's business.
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.CRITICAL,
             )
         return distributed.Client(cluster)
     except BaseException:  # Ctrl-C or SIGTERM during the start, delivered once the cluster is whole: stop it

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..random_arms import RandomArms
-from ..schema import HORIZON, MODEL_OF, OPTIONS
+from ..schema import HORIZON, MODEL_OF, OPTIONS, applies
 
 ORDER = tuple(OPTIONS)  # the order of a setting's axes: schema.py's, the grid's product order
+# stated in every description of a setting, default or not (the others when they differ from theirs)
+STATED = ("n_episodes", "steps_per_episode", "optimizer", "baseline", "lr", "temperature")
 
 
 class Setting(Mapping):
@@ -82,6 +84,23 @@ class Setting(Mapping):
     def lr_over_t2(self) -> float:
         """lr / T², the effective step size of plain SGD from zero weights."""
         return self.lr / self.temperature**2
+
+    def full(self) -> dict:
+        """Every option that applies to this setting (schema.applies), the horizon and the model's
+        parameters included, with its value: the setting's, else the option's default."""
+        chosen = {k: v for k, v in self._items if OPTIONS[k].kind in ("choice", "bool")}
+        return {
+            name: self._map.get(name, option.default) for name, option in OPTIONS.items()
+            if (option.kind != "arms" or name == self.model_keyword) and applies(name, chosen, self.model)
+        }  # fmt: skip
+
+    def stated(self, omit: tuple[str, ...] = ()) -> dict:
+        """What a line describing it says: the model's parameters, the horizon, optimizer, baseline, lr,
+        temperature, and every other option that applies where it differs from its default; not ``omit``."""
+        return {
+            k: v for k, v in self.full().items()
+            if k not in omit and (k == self.model_keyword or k in STATED or v != OPTIONS[k].default)
+        }  # fmt: skip
 
     def options(self, arms=None) -> dict:
         """run_batch's keywords for this setting (not the horizon); the model's parameters are
