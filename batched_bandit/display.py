@@ -28,11 +28,15 @@ def number(value: float | None) -> str:
 
 
 def run_head(result: Any) -> str:
-    """ "5 bandits x 2 episodes x 10 steps, threshold arms (0.2, 0, -0.2, -1), torch backend on cpu"."""
+    """ "5 bandits x 2 episodes x 10 steps, threshold arms (0.2, 0, -0.2, -1), torch backend on cpu"; a
+    policy other than the gradient is named after the arms ("..., ucb policy, cpu backend on cpu")."""
     arms = result.drawn_from or describe(result.arms, per_row=True)
     bandits = "1 bandit" if result.n_bandits == 1 else f"{result.n_bandits:,} bandits"
+    policy = result.options.get("policy", "gradient")
+    named = "" if policy == "gradient" else f", {policy} policy"
+    where = f"{result.backend} backend on {result.device}"
     return (f"{bandits} x {result.n_episodes:,} episodes x {result.steps_per_episode:,} steps, "
-            f"{result.reward_model} arms {abbreviate(arms)}, {result.backend} backend on {result.device}")  # fmt: skip
+            f"{result.reward_model} arms {abbreviate(arms)}{named}, {where}")  # fmt: skip
 
 
 def metric_rows(result: Any) -> list[tuple[str, str, str]]:

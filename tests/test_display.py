@@ -48,6 +48,23 @@ def test_a_run_html_is_an_escaped_table(result):
     assert re.search(r"<td>success</td><td>[0-9.]+</td><td>[0-9.]+ \.\. [0-9.]+</td>", page)
 
 
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (dict(policy="ucb", ucb_c=1.5), "ucb policy, ucb_c 1.5, rewards (win 1.0, loss -1.0)"),
+        (dict(policy="greedy", initial_value=5.0, step_size=0.1), "greedy policy, initial_value 5.0, step_size 0.1"),
+        (dict(policy="thompson", means=[0.0, 1.0]), "thompson policy, prior_mean 0.0, prior_sd 1.0, reward sd 1.0"),
+    ],
+)
+def test_a_policy_runs_summary_and_html_name_the_policy_and_its_parameters(options, words):
+    """Not the gradient policy's optimizer, lr and temperature, which do not apply to it."""
+    run = run_batch(20, backend="torch", **HORIZON, **options)
+    line = run.summary().splitlines()[1]
+    assert words in line and "lr" not in line and "temperature" not in line
+    assert words in run._repr_html_()
+    assert f", {options['policy']} policy, torch backend on cpu" in repr(run).splitlines()[0]
+
+
 def test_a_study_repr_names_the_folder_and_the_settings_done(folder):
     with open_study(folder) as study:
         text = repr(study)
