@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The README's gallery, from scratch: every figure and table in docs/ and the command that made it.
+# The documentation's gallery, from scratch: every figure and table in docs/ and the command that made it.
 #
 #     bash docs/gallery.sh [STUDY_DIR]        (default study/gallery; about 6 minutes on 2 cores)
 #
 # Each study is an ordinary sweep folder under STUDY_DIR (interrupt and rerun: it continues); the
-# figures and tables the README shows are copied into docs/. Needs matplotlib: pip install -e '.[plot]'.
+# figures and tables the documentation shows are copied into docs/. Needs matplotlib: pip install -e '.[plot]'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${1:-study/gallery}
@@ -37,10 +37,12 @@ bb plot "$S/collapse" --x eta_over_gap2 --lines arms
 cp "$S/collapse/success.png" docs/collapse.png
 cp "$S/collapse/results.csv" docs/collapse.csv
 
-# 5. Where does the seed's rule cross 90% success along the temperature?
+# 5. Where does the seed's rule cross 90% success along the temperature? And with the mean baseline?
 bb threshold --axis temperature --target 0.9 --n-bandits 10000 --out "$S/threshold" --no-progress \
     | tee docs/threshold.txt
 cp "$S/threshold/threshold.png" docs/threshold.png
+bb threshold --axis temperature --target 0.9 --baseline mean --n-bandits 10000 --out "$S/threshold_mean" \
+    --no-progress --no-figures | tee docs/threshold_mean.txt
 
 # 6. Paired comparisons (shared random numbers): a nearby temperature, and the mean baseline.
 bb sweep --temperature 0.1,0.12 --baseline none,mean --n-bandits 10000 --out "$S/pairs" --no-progress --no-figures
