@@ -49,7 +49,7 @@ def run_batch(
 ) -> RunResult:
     """Train ``n_bandits`` independent bandits and return the seed's verdicts and more.
 
-    ``options`` are the problem and the rule (schema.py's options, README "Python API"):
+    ``options`` are the problem and the rule (schema.py's options; docs/guide/rule.md and policies.md):
     one reward model (``arms=`` thresholds, the default; ``win_prob=``; ``means=`` with
     ``reward_sd``), ``reward_values=(win, loss)``, ``temperature``, ``lr``, ``optimizer`` ("sgd",
     "adam", "rmsprop") and its torch.optim options, ``baseline`` (None, "mean", ("ema", decay)),

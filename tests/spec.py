@@ -1,4 +1,5 @@
-"""An independent specification of one bandit's run, from the README's words, in plain Python.
+"""An independent specification of one bandit's run, from the documentation's words
+(docs/guide/rule.md, "Semantics"), in plain Python.
 
 Nothing here uses batched_bandit: Philox4x32-10 with Python's exact integers, uniforms
 ``(word >> 8) * 2**-24``, normal deviates from ``statistics.NormalDist`` at the grid midpoints,

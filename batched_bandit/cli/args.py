@@ -1,6 +1,6 @@
 """Command-line parsing shared by the subcommands: numbers, lists, sweep axes, the rule's options.
 
-Conventions (README "Command line"): a list is comma-separated and may start with a negative
+Conventions (docs/guide/cli.md, docs/guide/studies.md "Axes"): a list is comma-separated and may start with a negative
 number (``--arms -0.5,0``); a single-valued option given twice is an error; counts accept
 integer-valued numbers (``1e4``, ``100.0``) as the Python API does; a sweep axis is a list or a
 range ``start:stop:num``, log-spaced when written ``start:stop:num:log``.

@@ -304,7 +304,7 @@ def _compile(
 # loader, so ownership, permissions and the content hash in the name are checked first, on open
 # file descriptors (no symlink followed, no file swapped between check and load); the build key
 # compiled into the library is checked after, and catches files renamed from another build.
-CACHE_FIX = "set BATCHED_BANDIT_CACHE to a folder that only you can write (README: the kernel cache)"
+CACHE_FIX = "set BATCHED_BANDIT_CACHE to a folder that only you can write (docs/guide/engines.md: the kernel cache)"
 SYMBOLS = ("bb_simulate", "bb_normals", "bb_philox", "bb_mean_field", "bb_isa")
 _paths: dict[tuple[Rule, bool], Path] = {}
 _loaded_fds: list[int] = []  # files loaded through /proc/self/fd/N stay open: that name must not be reused

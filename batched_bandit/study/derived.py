@@ -1,9 +1,9 @@
 """Columns derived from a setting: the reward gap, the rule's effective step, the arms one by one,
 and the mean-field trajectory of P(best) (meanfield.py) for the learning curves.
 
-The effective step ``eta`` is what the temperature trades against (README, "the temperature is
-never a knob of its own"): from zero weights, SGD (with or without momentum and a baseline) acts
-through lr / T², Adam and RMSprop through lr / T. ``gap`` is the expected-reward gap between the
+The effective step ``eta`` is what the temperature trades against (docs/findings/invariances.md,
+"the temperature is never a knob of its own"): from zero weights, SGD (with or without momentum
+and a baseline) acts through lr / T², Adam and RMSprop through lr / T. ``gap`` is the expected-reward gap between the
 best and the second-best arm; ``eta_over_gap2`` puts settings with different gaps on one axis.
 For random problems per bandit (a distribution on the arms axis) these are per-bandit
 quantities: the columns are left empty.
