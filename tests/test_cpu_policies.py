@@ -224,6 +224,9 @@ def test_other_instruction_sets_give_the_same_bits(setting, isa_flags, monkeypat
     for name in ("bb_simulate", "bb_policy_simulate"):
         getattr(other, name).restype = getattr(kernel, name).restype
         getattr(other, name).argtypes = getattr(kernel, name).argtypes
-    monkeypatch.setitem(cpu_build._kernels, batch.rule, other)
+    other.bb_isa.restype = ctypes.c_char_p
+    assert other.bb_isa() != kernel.bb_isa() or not isa_flags  # another branch of the kernel (generic: maybe not)
+    monkeypatch.setitem(cpu_build._kernels, (batch.rule, False), other)  # the untraced build's key
+    assert cpu_build.load_kernel(batch.rule) is other  # the simulation below runs it
     for a, b in zip(fields(cpu_engine.simulate(batch, **kw)), fields(native)):
         assert torch.equal(a, b)
