@@ -90,8 +90,8 @@ def test_threshold_json_and_line_state_the_full_setting(tmp_path, capsys):
     summary = json.loads((tmp_path / "threshold.json").read_text())
     assert summary["setting"] == {
         "n_episodes": 1, "steps_per_episode": 100, "win_prob": [0.2, 0.5, 0.7], "reward_values": [1.0, -1.0],
-        "optimizer": "adam", "baseline": "mean", "weight_decay": 0.0, "beta1": 0.9, "beta2": 0.99, "eps": 1e-08,
-        "init_weights": 0.0, "temperature": 1.0,
+        "policy": "gradient", "optimizer": "adam", "baseline": "mean", "weight_decay": 0.0, "beta1": 0.9,
+        "beta2": 0.99, "eps": 1e-08, "init_weights": 0.0, "temperature": 1.0,
     }  # fmt: skip
     assert (summary["n_bandits"], summary["seed"], summary["dtype"], summary["axis"]) == (300, 3, "float32", "lr")
     line = ("setting: n_episodes=1, steps_per_episode=100, win_prob=0.2,0.5,0.7, optimizer=adam, baseline=mean, "
