@@ -228,12 +228,16 @@ def describe_options(setup) -> dict:
 
 
 def describe_rule(s: dict) -> str:
-    """One line: the optimizer and lr, the temperature, every option that differs from its default,
-    the baseline and the rewards."""
+    """One line: for the gradient policy the optimizer and lr, the temperature, every option that
+    differs from its default, the baseline; for another policy its name and parameters; the rewards."""
+    policy = s.get("policy", "gradient")
+    if policy != "gradient":  # its parameters are the options that apply to it (scalars() has no others)
+        own = [f"{n} {s[n]}" for n, o in OPTIONS.items() if "policy" in o.applies and n in s and n not in SHOWN_APART]
+        return ", ".join([f"{policy} policy", *own, _describe_rewards(s)])
     parts = [f"{s['optimizer']} lr {s['lr']}", f"temperature {s['temperature']}"]
     for name, value in s.items():
         option = OPTIONS.get(name)
-        if option is None or option.kind in ("arms", "count") or name in SHOWN_APART:
+        if option is None or option.kind in ("arms", "count") or name in SHOWN_APART or name == "policy":
             continue
         if name in ("optimizer", "baseline", "baseline_decay", "reward_values", "reward_sd"):
             continue
@@ -247,11 +251,13 @@ def describe_rule(s: dict) -> str:
     parts.append("no baseline" if s["baseline"] == "none" else f"{s['baseline']} baseline")
     if "baseline_decay" in s:
         parts[-1] += f" (decay {s['baseline_decay']})"
+    return ", ".join([*parts, _describe_rewards(s)])
+
+
+def _describe_rewards(s: dict) -> str:
     if "reward_values" in s:
-        parts.append(f"rewards (win {s['reward_values'][0]}, loss {s['reward_values'][1]})")
-    else:
-        parts.append(f"reward sd {s['reward_sd']}")
-    return ", ".join(parts)
+        return f"rewards (win {s['reward_values'][0]}, loss {s['reward_values'][1]})"
+    return f"reward sd {s['reward_sd']}"
 
 
 def abbreviate(values) -> str:
