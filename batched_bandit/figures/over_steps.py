@@ -22,7 +22,7 @@ from ..schema import BINARY
 from ..schema import MODEL_OF as MODELS
 from ..study.derived import expected_rewards
 from .canvas import Sheet
-from .curves import _combo, _combos, _kept, _title, choose
+from .curves import choose, combo_of, combos_of, kept, line_names, setting_title
 from .marks import Bands, band_alpha, colours, estimate, log_scale, probability_axis
 from .table import Table
 from .words import title_block
@@ -40,20 +40,20 @@ def draw(table: Table, name: str = "regret"):
         raise ValueError("--x step needs curves of two points or more: sweep with --record-every N (or episodes)")
     panel_shown, line_shown, held, notes = choose(table)
     panel_axes, line_axes = list(panel_shown), list(line_shown)
-    rows = [r for r in table.rows if _kept(r, {**panel_shown, **line_shown}, held)]
-    panels, lines = _combos(table, rows, panel_axes), _combos(table, rows, line_axes)
+    rows = [r for r in table.rows if kept(r, {**panel_shown, **line_shown}, held)]
+    panels, lines = combos_of(table, rows, panel_axes), combos_of(table, rows, line_axes)
     palette = colours(len(lines), len(line_axes) == 1 and line_axes[0] not in ("policy",) and len(lines) > 2)
     sheet = Sheet(len(panels))
     bound_drawn = False
     for (ax,), panel in zip(sheet.cells, panels):
-        mine = [r for r in rows if _combo(r, panel_axes) == panel]
+        mine = [r for r in rows if combo_of(r, panel_axes) == panel]
         bands, steps = Bands(), []
         for row in mine:
             points = sorted(table.curves[row["setting"]], key=lambda c: c["step"])
             xs = [c["step"] for c in points]
             steps += xs
             estimate(ax, bands, xs, [c[y] for c in points], [c[low] for c in points], [c[high] for c in points],
-                     palette[lines.index(_combo(row, line_axes))], numeric=True, lw=1.4, ms=2.5)  # fmt: skip
+                     palette[lines.index(combo_of(row, line_axes))], numeric=True, lw=1.4, ms=2.5)  # fmt: skip
         bands.draw(ax, alpha=band_alpha(len(lines)))
         if name == "regret" and mine and (c := bound(table.settings[mine[0]["setting"]])) is not None:
             ts = [min(steps) * (max(steps) / min(steps)) ** (i / 100) for i in range(101)]
@@ -62,8 +62,8 @@ def draw(table: Table, name: str = "regret"):
         log_scale(ax, steps)
         if name in FRACTIONS:
             probability_axis(ax)
-        ax.set_title(_title(panel_axes, panel, mine[0]) if panel_axes else "")
-    names = [_title(line_axes, combo, next(r for r in rows if _combo(r, line_axes) == combo)) for combo in lines]
+        ax.set_title(setting_title(panel_axes, panel, mine[0]) if panel_axes else "")
+    names = line_names(rows, line_axes, lines)
     handles = [Line2D([], [], color=c, marker="o", ms=3, label=t) for c, t in zip(palette, names)]
     handles.append(Patch(color="grey", alpha=0.3, label="95% interval"))
     if bound_drawn:
