@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from batched_bandit import run_batch
-from batched_bandit.engines import cpu_engine
+from batched_bandit.engines import cpu_build
 from batched_bandit.options import make_setup
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
     for name in TARGETS:  # build (first use) and warm up
         rule = make_setup(1, torch.arange(1), **rule_options(name, 1)).batch.rule
         start = time.perf_counter()
-        cpu_engine.load_kernel(rule)
+        cpu_build.load_kernel(rule)
         compile_s[name] = time.perf_counter() - start
         run_batch(64, n_episodes=1, steps_per_episode=10, backend="cpu", **rule_options(name, 64))
         run_batch(64, n_episodes=1, steps_per_episode=10, backend="torch", **rule_options(name, 64))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from batched_bandit.engines import cpu_engine
+from batched_bandit.engines import cpu_build, cpu_engine
 from batched_bandit.options import make_setup
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,8 +37,8 @@ def build_old(rev: str, folder: Path) -> tuple[ctypes.CDLL, bool]:
     source = subprocess.run(["git", "show", f"{rev}:{KERNEL}"], cwd=ROOT, capture_output=True, text=True, check=True)
     path = folder / "old_kernel.c"
     path.write_text(source.stdout)
-    compiler = cpu_engine.find_compiler()
-    subprocess.run([compiler, *cpu_engine.FLAGS, "-o", str(folder / "old.so"), str(path)], check=True)
+    compiler = cpu_build.find_compiler()
+    subprocess.run([compiler, *cpu_build.FLAGS, "-o", str(folder / "old.so"), str(path)], check=True)
     lib = ctypes.CDLL(str(folder / "old.so"))
     with_regret = "regret_out" in source.stdout  # 7aac521 added per-arm gaps and per-episode regret
     lib.bb_simulate.restype = ctypes.c_int

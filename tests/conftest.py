@@ -72,15 +72,15 @@ FAST_BACKENDS = [_engine_param(b) for b in ("torch", "cpu")]
 
 
 def pytest_report_header(config):
-    from batched_bandit.engines import cpu_engine
+    from batched_bandit.engines import cpu_build
 
-    isa = os.environ.get(cpu_engine.ISA_VARIABLE) or "native"
+    isa = os.environ.get(cpu_build.ISA_VARIABLE) or "native"
     try:
-        built = cpu_engine.load_kernel().bb_isa().decode()
+        built = cpu_build.load_kernel().bb_isa().decode()
     except RuntimeError as err:  # reported, not hidden: the tests that need the engine skip or fail
         built = f"unavailable ({err})"
     required = ",".join(sorted(REQUIRED)) or "none"
-    return f"batched_bandit: fused CPU kernel {built} ({cpu_engine.ISA_VARIABLE}={isa}); {REQUIRE_VARIABLE}={required}"
+    return f"batched_bandit: fused CPU kernel {built} ({cpu_build.ISA_VARIABLE}={isa}); {REQUIRE_VARIABLE}={required}"
 
 
 def seed_batch(n_bandits, *, arms=SEED_ARMS, temperature=10.0, lr=0.01, first_id=0, **options):

@@ -72,6 +72,7 @@ def test_no_module_imports_a_private_name_of_another():
     [
         ("batched_bandit.study", "batched_bandit.figures"),
         ("batched_bandit.meanfield", "batched_bandit.engines.cpu_engine"),
+        ("batched_bandit.meanfield", "batched_bandit.engines.cpu_build"),
         ("batched_bandit.run", "batched_bandit.study"),
         ("batched_bandit.schema", "torch"),
         ("batched_bandit.study", "pandas"),  # an optional extra, imported by to_pandas() only
@@ -128,7 +129,7 @@ def test_an_unknown_choice_raises_everywhere():
     import torch
 
     from batched_bandit import optimizers
-    from batched_bandit.engines import cpu_engine, triton_kernel
+    from batched_bandit.engines import cpu_build, triton_kernel
     from batched_bandit.reference import make_optimizer
 
     rule = Rule(optimizer="adamw")
@@ -140,7 +141,7 @@ def test_an_unknown_choice_raises_everywhere():
     with pytest.raises(ValueError, match="unknown baseline 'median'"):
         optimizers.update_baseline("median", weights, weights, 0, weights, weights)
     with pytest.raises(ValueError, match="optimizer must be one of sgd, adam, rmsprop, got 'adamw'"):
-        cpu_engine.header(rule)
+        cpu_build.header(rule)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         triton_kernel.rule_constants(rule)
     with pytest.raises(ValueError, match="unknown optimizer 'adamw'"):

@@ -17,7 +17,7 @@ from conftest import need, seed_batch
 from rules import ENGINE_CASES, options
 
 from batched_bandit import run_batch
-from batched_bandit.engines import cpu_engine, resolve_backend, torch_engine
+from batched_bandit.engines import cpu_build, cpu_engine, resolve_backend, torch_engine
 from batched_bandit.options import make_setup
 from batched_bandit.rng import MASK32, step_uniforms, to_normal
 from batched_bandit.run import TRACE_FIELDS
@@ -70,9 +70,9 @@ def test_more_arms_than_the_kernel_holds_fall_back_to_the_portable_engine():
 
 
 def test_without_a_compiler_auto_falls_back(monkeypatch):
-    monkeypatch.setattr(cpu_engine, "_kernels", {})
-    monkeypatch.setattr(cpu_engine, "_failures", {})
-    monkeypatch.setattr(cpu_engine, "find_compiler", lambda: None)
+    monkeypatch.setattr(cpu_build, "_kernels", {})
+    monkeypatch.setattr(cpu_build, "_failures", {})
+    monkeypatch.setattr(cpu_build, "find_compiler", lambda: None)
     assert "no C compiler" in cpu_engine.unavailable_reason(torch.device("cpu"))
     assert run_batch(3, n_episodes=1, steps_per_episode=5).backend == "torch"
     with pytest.raises(ValueError, match="no C compiler"):
@@ -82,8 +82,8 @@ def test_without_a_compiler_auto_falls_back(monkeypatch):
 def test_an_unusable_cache_folder_falls_back(monkeypatch, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    monkeypatch.setattr(cpu_engine, "_kernels", {})
-    monkeypatch.setattr(cpu_engine, "_failures", {})
+    monkeypatch.setattr(cpu_build, "_kernels", {})
+    monkeypatch.setattr(cpu_build, "_failures", {})
     monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(blocker / "cache"))  # below a file: OSError
     assert "unavailable" in cpu_engine.unavailable_reason(torch.device("cpu"))
     assert run_batch(3, n_episodes=1, steps_per_episode=5).backend == "torch"
@@ -92,7 +92,7 @@ def test_an_unusable_cache_folder_falls_back(monkeypatch, tmp_path):
 def test_kernel_is_compiled_once_per_rule_and_cached(tmp_path):
     """A build per rule, and one more for a rule's traced runs (record_every), each cached."""
     probe = (
-        "from batched_bandit.engines import cpu_engine as c; from batched_bandit.state import Rule; "
+        "from batched_bandit.engines import cpu_build as c; from batched_bandit.state import Rule; "
         "c.load_kernel(); c.load_kernel(Rule(optimizer='adam')); c.load_kernel(); c.load_kernel(trace=True); "
         "print(len(c.COMPILE_SECONDS))"
     )
@@ -105,17 +105,17 @@ def test_kernel_is_compiled_once_per_rule_and_cached(tmp_path):
 
 def test_an_edited_kernel_source_is_rebuilt_not_reused(monkeypatch, tmp_path):
     """The cache key covers the source: the same rule from an edited cpu_kernel.c is a new build."""
-    cpu_engine.load_kernel()
-    original = cpu_engine.kernel_path().name
+    cpu_build.load_kernel()
+    original = cpu_build.kernel_path().name
     source = tmp_path / "cpu_kernel.c"
-    source.write_text(cpu_engine.SOURCE.read_text() + "/* edited */\n")
-    monkeypatch.setattr(cpu_engine, "SOURCE", source)
+    source.write_text(cpu_build.SOURCE.read_text() + "/* edited */\n")
+    monkeypatch.setattr(cpu_build, "SOURCE", source)
     monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(cpu_engine, "_kernels", {})
-    monkeypatch.setattr(cpu_engine, "_failures", {})
-    monkeypatch.setattr(cpu_engine, "_paths", {})
-    cpu_engine.load_kernel()
-    edited = cpu_engine.kernel_path()
+    monkeypatch.setattr(cpu_build, "_kernels", {})
+    monkeypatch.setattr(cpu_build, "_failures", {})
+    monkeypatch.setattr(cpu_build, "_paths", {})
+    cpu_build.load_kernel()
+    edited = cpu_build.kernel_path()
     assert edited.parent == tmp_path / "cache" and edited.name != original
 
 
@@ -194,7 +194,7 @@ def test_bandit_ids_beyond_32_bits():
 
 
 def kernel_normals(words: torch.Tensor) -> torch.Tensor:
-    kernel = cpu_engine.load_kernel(Rule(rewards="gaussian"))
+    kernel = cpu_build.load_kernel(Rule(rewards="gaussian"))
     words32 = words.to(torch.int32).contiguous()  # the same 32 bits
     out = torch.empty(words.shape[0], dtype=torch.float32)
     kernel.bb_normals(words.shape[0], words32.data_ptr(), out.data_ptr())
@@ -253,15 +253,15 @@ def test_other_instruction_sets_give_the_same_bits(rule, isa_flags, record_every
     kw = dict(seed=3, n_episodes=40, steps_per_episode=25, record_every=record_every)
     trace = record_every is not None
     native = cpu_engine.simulate(batch, **kw)
-    kernel = cpu_engine.load_kernel(batch.rule, trace)
+    kernel = cpu_build.load_kernel(batch.rule, trace)
     library = tmp_path / "kernel.so"
-    flags = ("-O3", *isa_flags, *cpu_engine.FLAGS[2:])
-    assert cpu_engine.compile_kernel(cpu_engine.find_compiler(), batch.rule, flags, library, trace) is None
+    flags = ("-O3", *isa_flags, *cpu_build.FLAGS[2:])
+    assert cpu_build.compile_kernel(cpu_build.find_compiler(), batch.rule, flags, library, trace) is None
     other = ctypes.CDLL(str(library))
     other.bb_simulate.restype, other.bb_simulate.argtypes = kernel.bb_simulate.restype, kernel.bb_simulate.argtypes
     other.bb_isa.restype = ctypes.c_char_p
     assert other.bb_isa() == (b"avx" if "-mavx2" in isa_flags else b"generic")
-    monkeypatch.setitem(cpu_engine._kernels, (batch.rule, trace), other)
+    monkeypatch.setitem(cpu_build._kernels, (batch.rule, trace), other)
     out = cpu_engine.simulate(batch, **kw)
     assert torch.equal(out.episode_rewards, native.episode_rewards) and torch.equal(out.weights, native.weights)
     n_points = 40 * 25 // 7 if trace else 0
@@ -273,7 +273,7 @@ def expected_isa() -> str:
     """The kernel branch a build should take here: generic when asked for or off x86, else the
     CPU's widest (what -march=native enables)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
-    if os.environ.get(cpu_engine.ISA_VARIABLE) == "generic" or not x86:
+    if os.environ.get(cpu_build.ISA_VARIABLE) == "generic" or not x86:
         return "generic"
     flags = next((ln.split(":", 1)[1].split() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                   if ln.startswith("flags")), [])  # fmt: skip
@@ -282,21 +282,21 @@ def expected_isa() -> str:
 
 def test_the_kernel_takes_the_branch_asked_for():
     """CI runs the engine tests twice: natively (AVX-512 here) and with BATCHED_BANDIT_CPU_ISA=generic."""
-    if platform.system() != "Linux" and os.environ.get(cpu_engine.ISA_VARIABLE) != "generic":
+    if platform.system() != "Linux" and os.environ.get(cpu_build.ISA_VARIABLE) != "generic":
         pytest.skip("reads the CPU's flags from /proc/cpuinfo")
-    assert cpu_engine.load_kernel().bb_isa().decode() == expected_isa()
+    assert cpu_build.load_kernel().bb_isa().decode() == expected_isa()
 
 
 def test_the_isa_variable_is_read_at_build_and_checked():
     """In a fresh process (the variable is read when a kernel is built), with this session's cache:
     the generic build is compiled once per machine (the cache key holds the flags)."""
     probe = (
-        "import torch; from batched_bandit.engines import cpu_engine as c; "
-        "r = c.unavailable_reason(torch.device('cpu')); print(r or c.load_kernel().bb_isa().decode())"
+        "import torch; from batched_bandit.engines import cpu_build, cpu_engine; "
+        "r = cpu_engine.unavailable_reason(torch.device('cpu')); print(r or cpu_build.load_kernel().bb_isa().decode())"
     )
     env = dict(os.environ)
     outputs = {
-        isa: subprocess.run([sys.executable, "-c", probe], env={**env, cpu_engine.ISA_VARIABLE: isa},
+        isa: subprocess.run([sys.executable, "-c", probe], env={**env, cpu_build.ISA_VARIABLE: isa},
                             capture_output=True, text=True, check=True).stdout.strip()
         for isa in ("generic", "avx9000")
     }  # fmt: skip
@@ -339,9 +339,9 @@ def test_every_rule_variant_compiles_and_follows_the_portable_engine(tmp_path, m
     on the arms and rewards of the portable engine; the weights differ by at most 6.3e-6 (measured:
     centred RMSprop with momentum; tolerance 2e-5)."""
     rules = every_rule()
-    assert len(rules) == len({cpu_engine.header(r) for r in rules}) == 96
+    assert len(rules) == len({cpu_build.header(r) for r in rules}) == 96
     build = (
-        "import sys; from batched_bandit.engines import cpu_engine as c; from batched_bandit.state import Rule; "
+        "import sys; from batched_bandit.engines import cpu_build as c; from batched_bandit.state import Rule; "
         "[c.load_kernel(Rule(**fields)) for fields in eval(sys.argv[1])]"
     )
     env = {**os.environ, "BATCHED_BANDIT_CACHE": str(tmp_path)}
@@ -349,12 +349,12 @@ def test_every_rule_variant_compiles_and_follows_the_portable_engine(tmp_path, m
     builders = [subprocess.Popen([sys.executable, "-c", build, repr(fields[i::2])], env=env) for i in range(2)]
     assert [b.wait() for b in builders] == [0, 0]
     monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(tmp_path))
-    monkeypatch.setattr(cpu_engine, "_kernels", {})
-    monkeypatch.setattr(cpu_engine, "_failures", {})
-    monkeypatch.setattr(cpu_engine, "COMPILE_SECONDS", {})
+    monkeypatch.setattr(cpu_build, "_kernels", {})
+    monkeypatch.setattr(cpu_build, "_failures", {})
+    monkeypatch.setattr(cpu_build, "COMPILE_SECONDS", {})
     for rule in rules:
-        kernel = cpu_engine.load_kernel(rule)  # from the cache the builders filled: no compile here
-        assert (rule, False) not in cpu_engine.COMPILE_SECONDS and kernel.bb_isa().decode() == expected_isa()
+        kernel = cpu_build.load_kernel(rule)  # from the cache the builders filled: no compile here
+        assert (rule, False) not in cpu_build.COMPILE_SECONDS and kernel.bb_isa().decode() == expected_isa()
         batch = make_setup(16, torch.arange(16), **rule_options(rule)).batch
         assert batch.rule == rule
         kw = dict(seed=5, n_episodes=40, steps_per_episode=1)

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from batched_bandit import run_batch
-from batched_bandit.engines import SlowerEngineWarning, cpu_engine, resolve_backend, torch_engine
+from batched_bandit.engines import SlowerEngineWarning, cpu_build, cpu_engine, resolve_backend, torch_engine
 from batched_bandit.options import make_setup
 from batched_bandit.policies import thompson
 from batched_bandit.rng import to_normal
@@ -61,9 +61,9 @@ def cheap_p_best(monkeypatch):
     """Thompson sampling's P(best) from 2 posterior draws instead of 32 in both engines (their own
     build of the kernel): one-step episodes then cost the portable engine 3 samples a step, not 33."""
     monkeypatch.setattr(thompson, "P_BEST_DRAWS", 2)
-    monkeypatch.setattr(cpu_engine, "P_BEST_DRAWS", 2)
+    monkeypatch.setattr(cpu_build, "P_BEST_DRAWS", 2)
     for name in ("_kernels", "_failures", "_paths"):
-        monkeypatch.setattr(cpu_engine, name, {})
+        monkeypatch.setattr(cpu_build, name, {})
 
 
 def both(n_bandits, **kw):
@@ -167,11 +167,11 @@ def test_progress_adds_up_and_tracing_runs_on_the_portable_engine():
 def test_policy_kernels_are_cached_apart_from_the_gradient_kernel():
     """Each policy has its own build (value_kernel.c compiled after cpu_kernel.c); both sources are in the key."""
     gradient, ucb = Rule(), Rule(policy="ucb")
-    assert cpu_engine.sources(gradient) == (cpu_engine.SOURCE,)
-    assert cpu_engine.sources(ucb) == (cpu_engine.SOURCE, cpu_engine.POLICY_SOURCE)
-    cpu_engine.load_kernel(gradient), cpu_engine.load_kernel(ucb)
-    assert cpu_engine.kernel_path(gradient) != cpu_engine.kernel_path(ucb)
-    assert not hasattr(cpu_engine.load_kernel(gradient), "bb_policy_simulate")
+    assert cpu_build.sources(gradient) == (cpu_build.SOURCE,)
+    assert cpu_build.sources(ucb) == (cpu_build.SOURCE, cpu_build.POLICY_SOURCE)
+    cpu_build.load_kernel(gradient), cpu_build.load_kernel(ucb)
+    assert cpu_build.kernel_path(gradient) != cpu_build.kernel_path(ucb)
+    assert not hasattr(cpu_build.load_kernel(gradient), "bb_policy_simulate")
 
 
 def test_bandit_ids_beyond_32_bits():
@@ -201,7 +201,7 @@ def test_interleaved_normals_equal_rng_to_normal_on_edge_words():
     the switch between centre and tail, and every 61st grid point between."""
     k = torch.cat([torch.arange(0, 2**16), torch.arange(2**24 - 2**16, 2**24), torch.arange(2**16, 2**24 - 2**16, 61)])
     words = (k << 8) | (k % 251)
-    kernel = cpu_engine.load_kernel(Rule(policy="thompson", rewards="gaussian"))
+    kernel = cpu_build.load_kernel(Rule(policy="thompson", rewards="gaussian"))
     words32 = words.to(torch.int32).contiguous()  # the same 32 bits, held while the kernel reads them
     out = torch.empty(words.shape[0], dtype=torch.float32)
     kernel.bb_policy_normals(words.shape[0], words32.data_ptr(), out.data_ptr())
@@ -216,14 +216,17 @@ def test_other_instruction_sets_give_the_same_bits(setting, isa_flags, monkeypat
     batch = make_setup(B, torch.arange(B), **SETTINGS[setting]).batch
     kw = dict(seed=3, n_episodes=4, steps_per_episode=25)
     native = cpu_engine.simulate(batch, **kw)
-    kernel = cpu_engine.load_kernel(batch.rule)
+    kernel = cpu_build.load_kernel(batch.rule)
     library = tmp_path / "kernel.so"
-    flags = ("-O3", *isa_flags, *cpu_engine.FLAGS[2:])
-    assert cpu_engine.compile_kernel(cpu_engine.find_compiler(), batch.rule, flags, library) is None
+    flags = ("-O3", *isa_flags, *cpu_build.FLAGS[2:])
+    assert cpu_build.compile_kernel(cpu_build.find_compiler(), batch.rule, flags, library) is None
     other = ctypes.CDLL(str(library))
     for name in ("bb_simulate", "bb_policy_simulate"):
         getattr(other, name).restype = getattr(kernel, name).restype
         getattr(other, name).argtypes = getattr(kernel, name).argtypes
-    monkeypatch.setitem(cpu_engine._kernels, batch.rule, other)
+    other.bb_isa.restype = ctypes.c_char_p
+    assert other.bb_isa() != kernel.bb_isa() or not isa_flags  # another branch of the kernel (generic: maybe not)
+    monkeypatch.setitem(cpu_build._kernels, (batch.rule, False), other)  # the untraced build's key
+    assert cpu_build.load_kernel(batch.rule) is other  # the simulation below runs it
     for a, b in zip(fields(cpu_engine.simulate(batch, **kw)), fields(native)):
         assert torch.equal(a, b)

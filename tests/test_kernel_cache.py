@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from batched_bandit import run_batch
-from batched_bandit.engines import SlowerEngineWarning, cpu_engine
+from batched_bandit.engines import SlowerEngineWarning, cpu_build, cpu_cache, cpu_engine
 
 pytestmark = pytest.mark.skipif(
     cpu_engine.unavailable_reason(torch.device("cpu")) is not None, reason="no C compiler for the fused CPU engine"
@@ -38,7 +38,7 @@ void bb_philox(void) {}
 int bb_mean_field(void) { return 0; }
 const char *bb_isa(void) { return "stub"; }
 """
-REAL_CC = cpu_engine.find_compiler()
+REAL_CC = cpu_build.find_compiler()
 
 # A C compiler for the tests: `--version` answers, a build compiles STUB with the -DBB_BUILD_KEY
 # it was given (or the key in $STUB_KEY), and appends a line to $STUB_LOG.
@@ -59,8 +59,8 @@ sys.exit(subprocess.run(["{cc}", "-shared", "-fPIC", "-DKEY=" + key, "-o", out, 
 @pytest.fixture(scope="module")
 def real_kernel():
     """The seed rule's real build in the suite's cache (built once by the suite)."""
-    cpu_engine.load_kernel()
-    return cpu_engine.kernel_path()
+    cpu_build.load_kernel()
+    return cpu_build.kernel_path()
 
 
 @pytest.fixture
@@ -69,18 +69,18 @@ def cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("BATCHED_BANDIT_CACHE", str(folder))
     for name in ("_kernels", "_failures", "_paths", "COMPILE_SECONDS"):
-        monkeypatch.setattr(cpu_engine, name, {})
+        monkeypatch.setattr(cpu_build, name, {})
     return folder
 
 
 def first_key(compiler=None):
     """The key of the first build load_kernel() tries (with the system compiler)."""
-    return cpu_engine.builds(cpu_engine.SEED_RULE, compiler or REAL_CC)[0][1]
+    return cpu_build.builds(cpu_build.SEED_RULE, compiler or REAL_CC)[0][1]
 
 
 def named(cache, key, content=b"any bytes"):
     """The cache's name for a build of ``key`` with these bytes."""
-    return cache / cpu_engine.cache_name(key, content)
+    return cache / cpu_cache.cache_name(key, content)
 
 
 def plant(cache, key, *, marker=None, no_key=False, reported=None):
@@ -113,7 +113,7 @@ def stub_compiler(tmp_path, monkeypatch, cache):
 def refusal(match):
     """load_kernel() raises one line matching ``match``; returns it."""
     with pytest.raises(RuntimeError, match=match) as err:
-        cpu_engine.load_kernel()
+        cpu_build.load_kernel()
     assert "\n" not in str(err.value)
     return str(err.value)
 
@@ -127,7 +127,7 @@ def test_a_library_planted_in_a_folder_others_can_write_is_never_loaded(cache, t
     cache.chmod(mode)
     message = refusal(f"the kernel cache {cache} is writable by .*chmod go-w {cache}")
     assert not marker.exists()  # refused before dlopen: its constructor never ran
-    assert cpu_engine._paths == {}
+    assert cpu_build._paths == {}
     # explicit backend: one line, no run; auto: the portable engine, with the reason
     with pytest.raises(ValueError, match="writable by") as err:
         run_batch(3, backend="cpu", n_episodes=1, steps_per_episode=5)
@@ -143,18 +143,18 @@ def test_a_sticky_folder_of_ones_own_is_accepted(cache, real_kernel):
     cache.mkdir()
     shutil.copy(real_kernel, cache / real_kernel.name)
     cache.chmod(0o1777)
-    cpu_engine.load_kernel()
-    assert cpu_engine.kernel_path() == cache / real_kernel.name and cpu_engine.COMPILE_SECONDS == {}
+    cpu_build.load_kernel()
+    assert cpu_build.kernel_path() == cache / real_kernel.name and cpu_build.COMPILE_SECONDS == {}
 
 
 def test_a_new_cache_folder_is_private_whatever_the_umask(cache, stub_compiler):
     old = os.umask(0o002)  # group-writable by default, as on many distributions
     try:
-        cpu_engine.load_kernel()
+        cpu_build.load_kernel()
     finally:
         os.umask(old)
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
-    assert stat.S_IMODE(cpu_engine.kernel_path().stat().st_mode) & 0o022 == 0
+    assert stat.S_IMODE(cpu_build.kernel_path().stat().st_mode) & 0o022 == 0
 
 
 def test_a_symlink_at_a_kernels_name_is_refused_even_to_a_sound_kernel(cache, real_kernel):
@@ -162,7 +162,7 @@ def test_a_symlink_at_a_kernels_name_is_refused_even_to_a_sound_kernel(cache, re
     link = cache / real_kernel.name
     link.symlink_to(real_kernel)
     refusal(f"{link} is a symbolic link.*remove it")
-    assert cpu_engine._paths == {}
+    assert cpu_build._paths == {}
 
 
 @pytest.mark.parametrize("damage", ["writable by others", "another user", "not a regular file"])
@@ -198,13 +198,13 @@ def test_a_damaged_kernel_is_removed_and_rebuilt_once_not_loaded(cache, stub_com
     else:
         library = plant(cache, key, reported="0" * 64 if damage == "another build's key" else None,
                         no_key=damage == "no build key")  # fmt: skip
-    kernel = cpu_engine.load_kernel()
+    kernel = cpu_build.load_kernel()
     assert stub_compiler.read_text().count("\n") == 1  # one build
     assert kernel.bb_build_key() == key.encode()
     if damage in ("truncated", "a flipped byte", "empty"):
         assert not marker.exists()  # never loaded
-    assert not library.exists() or library == cpu_engine.kernel_path()
-    assert [p.name for p in cache.iterdir()] == [cpu_engine.kernel_path().name]
+    assert not library.exists() or library == cpu_build.kernel_path()
+    assert [p.name for p in cache.iterdir()] == [cpu_build.kernel_path().name]
 
 
 def test_a_build_that_is_still_wrong_is_refused_and_not_retried(cache, stub_compiler, monkeypatch):
@@ -220,9 +220,9 @@ def test_a_sound_cache_loads_in_milliseconds_without_building(cache, real_kernel
     library = cache / real_kernel.name
     shutil.copy(real_kernel, library)  # a new file: dlopen really loads it
     start = time.perf_counter()
-    kernel = cpu_engine.load_kernel()
+    kernel = cpu_build.load_kernel()
     elapsed = time.perf_counter() - start
-    assert cpu_engine.COMPILE_SECONDS == {} and cpu_engine.kernel_path() == library
+    assert cpu_build.COMPILE_SECONDS == {} and cpu_build.kernel_path() == library
     assert elapsed < 0.25, f"loading a cached kernel took {elapsed:.3f} s"
     with warnings.catch_warnings():
         warnings.simplefilter("error")

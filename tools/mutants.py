@@ -86,6 +86,7 @@ RS, MM, PG = "batched_bandit/result.py", "batched_bandit/memory.py", "batched_ba
 MF = "batched_bandit/meanfield.py"
 EN, TE = "batched_bandit/engines/__init__.py", "batched_bandit/engines/torch_engine.py"
 CE, CK = "batched_bandit/engines/cpu_engine.py", "batched_bandit/engines/cpu_kernel.c"
+CB, CC = "batched_bandit/engines/cpu_build.py", "batched_bandit/engines/cpu_cache.py"
 TR, TK = "batched_bandit/engines/triton_engine.py", "batched_bandit/engines/triton_kernel.py"
 TA = "batched_bandit/engines/triton_aot.py"
 S, F, C = "batched_bandit/study/", "batched_bandit/figures/", "batched_bandit/cli/"
@@ -444,7 +445,7 @@ MUTANTS = [
            "the advantage taken against the baseline before the current reward enters it", TORCH),
     Mutant("te-seed-path", TE, "                if rule.is_seed:", "                if False:",
            "the seed's rule through torch.optim's SGD step (other rounding) instead of its pinned update", TORCH),
-    # --- cpu_engine.py: building and calling the fused kernel --------------------------------------------
+    # --- cpu_engine.py: calling the fused kernel ---------------------------------------------------------
     Mutant("ce-last-bandit", CE, "bounds = [(lo, min(lo + per_thread, n_bandits))",
            "bounds = [(lo, min(lo + per_thread, n_bandits - 1))", "the last bandit of a batch never simulated", CPU),
     Mutant("ce-record", CE, "n_episodes, steps_per_episode, int(record_episodes)", "n_episodes, steps_per_episode, 1",
@@ -452,14 +453,18 @@ MUTANTS = [
     Mutant("ce-ids-int32", CE, '"bandit_ids": batch.bandit_ids.long().contiguous()',
            '"bandit_ids": batch.bandit_ids.int().contiguous()',
            "bandit ids passed as int32 to an int64 argument", CPU),
-    Mutant("ce-cache-key", CE, 'parts = [source, " ".join(flags).encode()', 'parts = [" ".join(flags).encode()',
-           "the kernel cache key forgets the source: an edited kernel reuses the stale build", CPU),
     Mutant("ce-on-steps", CE, "self.on_progress(done - self.reported)", "self.on_progress(done)",
            "progress reports the running total as if it were an increment", CPU),
     Mutant("ce-cancel", CE, "                self.cancel[0] = 1\n", "",
            "Ctrl-C (an exception in on_progress) no longer stops the kernel: the call waits for the whole run", CPU),
     Mutant("ce-trace-build", CE, "kernel = load_kernel(batch.rule, trace)", "kernel = load_kernel(batch.rule)",
            "a traced run on the untraced build: record_every ignored, the trace never written", TRACE),
+    # --- cpu_build.py, cpu_cache.py: building the fused kernel, loading it from the untrusted cache ------
+    Mutant("ce-cache-key", CB, 'parts = [source, " ".join(flags).encode()', 'parts = [" ".join(flags).encode()',
+           "the kernel cache key forgets the source: an edited kernel reuses the stale build", CPU),
+    Mutant("cc-group-writable", CC, "writable = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)",
+           "writable = info.st_mode & stat.S_IWOTH",
+           "a cache folder its group can write is trusted: a group member could plant a kernel", tests("kernel_cache")),
     # --- cpu_kernel.c: the fused kernel, every rule's code path ------------------------------------------
     Mutant("ck-arm-lt", CK, "vm past = le(cdf, threshold);", "vm past = lt(cdf, threshold);",
            "the fused kernel's arm draw with cdf < threshold instead of <=", CPU),

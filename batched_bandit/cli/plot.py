@@ -8,7 +8,7 @@ import sys
 from ..metrics import METRICS
 from .args import Once
 
-COLUMNS = "gap, eta, eta_over_gap2, lr_over_T2, n_arms or total_steps"
+COLUMNS = "gap, eta, eta_over_gap2, lr_over_T2, n_arms, total_steps or param"
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -23,7 +23,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     )
     parser.add_argument("out", metavar="DIR", help="a study folder (written by batched-bandit sweep)")
     parser.add_argument("--x", action=Once, default=None, metavar="AXIS",
-                        help=f"the column on x: a swept axis or a derived column ({COLUMNS})")  # fmt: skip
+                        help=f"the column on x: a swept axis or a derived column ({COLUMNS}); or step: the metric "
+                        "at each curve point against the steps done, log scale (METRIC_over_steps.png; regret "
+                        "with the Lai-Robbins bound on binary problems)")  # fmt: skip
     parser.add_argument("--y", action=Once, default=None, choices=list(METRICS), metavar="METRIC",
                         help=f"the metric on y, with its 95%% interval: {', '.join(METRICS)} (default: the default "
                         "figures)")  # fmt: skip

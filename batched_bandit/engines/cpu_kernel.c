@@ -6,7 +6,7 @@
  * Philox4x32-10 with key = seed and counter = (t / 2, g), one call per two steps, exactly the
  * stream of rng.py, computed a pair of steps ahead so that its latency overlaps the steps.
  *
- * One source, one rule per build. engines/cpu_engine.py compiles this file once per learning rule
+ * One source, one rule per build. engines/cpu_build.py compiles this file once per learning rule
  * (state.Rule; once more for its traced runs, see Tracing), with a generated header that selects
  * the rule's code (the seed's rule: sgd, no momentum, no weight decay, no baseline, binary
  * rewards), so each rule's loop carries only its own work. The step is torch_engine.simulate's, operation for operation and in
@@ -48,7 +48,7 @@
  * PROGRESS_STEPS steps of a block, and stops early, returning 2, when *cancel becomes nonzero;
  * the Python side polls both from its own thread while worker threads run the kernel.
  *
- * Built at first use by engines/cpu_engine.py with the system C compiler; no Python headers.
+ * Built at first use by engines/cpu_build.py with the system C compiler; no Python headers.
  */
 #include <math.h>
 #include <stdint.h>
@@ -64,13 +64,13 @@
 #endif
 
 /* ---------------------------------------------------------------- the rule (compile time) */
-/* engines/cpu_engine.py force-includes a header generated from schema.py: the rule's choices
+/* engines/cpu_build.py force-includes a header generated from schema.py: the rule's choices
  * (BB_OPTIMIZER, BB_BASELINE, BB_REWARDS and their values BB_OPTIMIZER_SGD..., the flags
  * BB_MOMENTUM, BB_NESTEROV, BB_CENTERED, BB_WEIGHT_DECAY), whether the build traces (BB_TRACE),
  * the rows of the per-bandit number tables (ROW_lr, ROW64_beta1...) and the bb_batch struct, in
  * the order the Python side fills them. */
 #if !defined(BB_GENERATED) || !defined(BB_TRACE)
-#error "cpu_kernel.c is compiled by engines/cpu_engine.py, which generates its header from schema.py"
+#error "cpu_kernel.c is compiled by engines/cpu_build.py, which generates its header from schema.py"
 #endif
 #define SEED_RULE (BB_OPTIMIZER == BB_OPTIMIZER_SGD && !BB_MOMENTUM && !BB_WEIGHT_DECAY && \
                    BB_BASELINE == BB_BASELINE_NONE && BB_REWARDS == BB_REWARDS_BINARY)
@@ -91,8 +91,9 @@
 #define PROGRESS_STEPS 1024 /* a block reports progress (and checks for cancellation) this often */
 #define INLINE static inline __attribute__((always_inline))
 
-/* The build's identity: engines/cpu_engine.py compiles its cache key in (-DBB_BUILD_KEY="...") and
- * reads it back before using a cached library, so a stale, corrupt or renamed file is rebuilt, not run. */
+/* The build's identity: engines/cpu_build.py compiles its cache key in (-DBB_BUILD_KEY="...") and
+ * cpu_cache.py reads it back before using a cached library, so a stale, corrupt or renamed file is
+ * rebuilt, not run. */
 #ifndef BB_BUILD_KEY
 #define BB_BUILD_KEY ""
 #endif

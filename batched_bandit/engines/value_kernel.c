@@ -1,7 +1,7 @@
 /* The fused CPU engine's kernel for the field's baselines: epsilon-greedy, greedy (optimistic initial
  * values, constant step) and UCB (policies/value.py), and Thompson sampling (policies/thompson.py).
  *
- * Compiled after cpu_kernel.c: engines/cpu_engine.py force-includes that file (-include) before this
+ * Compiled after cpu_kernel.c: engines/cpu_build.py force-includes that file (-include) before this
  * one, so this kernel shares its vectors and masks, its Philox stream, its uniforms and normal
  * deviates, its layout (a block of LANES bandits as a struct of arrays, state in registers and L1),
  * its generated header (BB_POLICY, BB_STEP_SIZE, BB_REWARDS, the rows, bb_batch) and its progress
@@ -33,7 +33,7 @@
  * the posterior means as torch_engine.estimates) and the final probabilities.
  */
 #ifndef PROGRESS_STEPS
-#error "value_kernel.c is compiled after cpu_kernel.c: engines/cpu_engine.py force-includes it"
+#error "value_kernel.c is compiled after cpu_kernel.c: engines/cpu_build.py force-includes it"
 #endif
 #if BB_POLICY == BB_POLICY_GRADIENT
 #error "the gradient policy is cpu_kernel.c's bb_simulate"

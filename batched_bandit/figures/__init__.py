@@ -14,6 +14,9 @@ any metric of metrics.py y (metric.py), each estimate with its 95% interval. By 
   problem, horizon and rule (curves.py);
 - ``success_heatmap.png``: the success rate over two swept axes of five values or more (heatmap.py).
 
+``x="step"`` draws one metric at each curve point against the steps done, on a log axis, with the
+Lai–Robbins lower bound for regret on binary problems (``METRIC_over_steps.png``, over_steps.py).
+
 ``y=METRIC`` draws that metric's figure alone (``METRIC.png``; for p_best, p_best.png) and its
 heat map (``METRIC_heatmap.png``) where one applies.
 
@@ -50,7 +53,9 @@ def plot_sweep(out: str | os.PathLike, x: str | None = None, lines: str | None =
     """Draw the study in folder ``out`` into PNG files there; returns their paths.
 
     ``x``: the column on x (a swept axis, or gap, eta, eta_over_gap2, lr_over_T2, n_arms,
-    total_steps; default: the swept axis with the most values); ``lines``, ``facets``: swept axes
+    total_steps, param; default: the swept axis with the most values), or ``"step"``: metric ``y``
+    (default regret) at each curve point against the steps done, on a log axis, the Lai–Robbins
+    bound drawn for regret on binary problems (``{y}_over_steps.png``, over_steps.py); ``lines``, ``facets``: swept axes
     for the lines and the panels (default: chosen); ``y``: a metric (success, p_best, regret,
     reward, optimal_action) to draw alone (default: the figures listed above). ValueError, before
     anything is drawn, for a folder without a study, a column that is not swept or an unknown
@@ -62,7 +67,7 @@ def plot_sweep(out: str | os.PathLike, x: str | None = None, lines: str | None =
     from ..metrics import metric
     from ..study.files import refuse_link
     from . import curves as curve_figure
-    from . import distribution, heatmap
+    from . import distribution, heatmap, over_steps
     from . import metric as metric_figure
     from .canvas import RC, save
     from .layout import choose
@@ -70,6 +75,18 @@ def plot_sweep(out: str | os.PathLike, x: str | None = None, lines: str | None =
 
     name = None if y is None else metric(y).name
     folder = Path(out)
+    if x == "step":  # the metric at each curve point against the steps done, on a log axis
+        if lines is not None or facets is not None:
+            raise ValueError(
+                "x = 'step' draws a line per rule setting and a panel per problem; it takes no lines or facets"
+            )
+        name = name or "regret"
+        path = folder / f"{name}_over_steps.png"
+        for checked in (folder, path):
+            refuse_link(checked)
+        table = Table.read(folder, rows, curves)
+        with matplotlib.rc_context(RC):
+            return [save(over_steps.draw(table, name), path)]
     names = FIGURES if name is None else (f"{name}.png", f"{name}_heatmap.png")
     for path in (folder, *(folder / n for n in names)):  # refused before drawing, not after some
         refuse_link(path)

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ..schema import MODEL_OF as MODELS
-from ..schema import OPTIONS
+from ..schema import OPTIONS, POLICY_PARAMETER
 
 # column -> (short name for legends and titles, axis label saying what it is): every option's own
 # words (schema.py), and the derived columns'
@@ -24,6 +24,7 @@ COLUMNS = {
     "eta": ("η", "effective step η (lr/T² for SGD, lr/T for Adam, RMSprop)"),
     "eta_over_gap2": ("η/gap²", "η / gap² (effective step over squared reward gap)"),
     "lr_over_T2": ("lr/T²", "lr / T² (SGD's effective step)"),
+    "param": ("parameter", "each policy's parameter: ε, α (gradient), c (UCB), Q₀ (greedy)"),
     "n_arms": ("K", "number of arms K"),
     "episode": ("episode", "episode"),
 }
@@ -35,6 +36,7 @@ DERIVED_FROM = {
     "lr_over_T2": ("temperature", "lr"),
     "eta_over_gap2": ("temperature", "lr", "optimizer", *MODELS, "reward_values", "reward_sd"),
     "total_steps": ("n_episodes", "steps_per_episode"),
+    "param": ("policy", *POLICY_PARAMETER.values()),
 }
 # of those, the axes a line moves along (the rest stay lines: eta_over_gap2 draws a line per gap)
 MOVES_ALONG = {
@@ -44,7 +46,11 @@ MOVES_ALONG = {
     "lr_over_T2": ("temperature", "lr"),
     "eta_over_gap2": ("temperature", "lr"),
     "total_steps": ("n_episodes", "steps_per_episode"),
+    "param": tuple(POLICY_PARAMETER.values()),
 }
+# derived columns whose axes each apply to settings of their own (a policy's parameter): every one of
+# them that is swept moves along the lines, the others the column is computed from make the lines
+ALL_MOVE_ALONG = ("param",)
 LOG_SPREAD = 100.0  # values spanning this ratio or more read on a log axis whatever their spacing
 
 

@@ -56,8 +56,8 @@ def draw(table: Table):
     """The learning-curve figure: a Figure."""
     panel_shown, line_shown, held, notes = choose(table)
     panel_axes, line_axes = list(panel_shown), list(line_shown)
-    rows = [r for r in table.rows if _kept(r, {**panel_shown, **line_shown}, held)]
-    panels, lines = _combos(table, rows, panel_axes), _combos(table, rows, line_axes)
+    rows = [r for r in table.rows if kept(r, {**panel_shown, **line_shown}, held)]
+    panels, lines = combos_of(table, rows, panel_axes), combos_of(table, rows, line_axes)
     every = table.spec.get("record_every")
     # horizons of different steps per episode share one axes in steps done, not in episodes; so do traces
     x = "step" if "steps_per_episode" in line_axes or every else "episode"
@@ -67,17 +67,17 @@ def draw(table: Table):
     sheet = Sheet(len(panels), panel=PANEL, stack=len(CURVES), sharex=False)
     mean_field = False
     for cell, panel in zip(sheet.cells, panels):
-        mine = [r for r in rows if _combo(r, panel_axes) == panel]
+        mine = [r for r in rows if combo_of(r, panel_axes) == panel]
         bands = tuple(Bands() for _ in CURVES)
         for row in mine:
             points = sorted(table.curves[row["setting"]], key=lambda c: c["step"])
-            colour = palette[lines.index(_combo(row, line_axes))]
+            colour = palette[lines.index(combo_of(row, line_axes))]
             mean_field |= _draw_setting(cell, bands, x, points, colour)
         for ax, band, curve in zip(cell, bands, CURVES):
             band.draw(ax, alpha=band_alpha(len(lines)))
             if curve[4]:
                 probability_axis(ax)
-        cell[0].set_title(_title(panel_axes, panel, mine[0]))
+        cell[0].set_title(setting_title(panel_axes, panel, mine[0]))
         bottom = cell[-1]
         if log:
             log_scale(bottom, [c["step"] for r in mine for c in table.curves[r["setting"]]])
@@ -85,7 +85,7 @@ def draw(table: Table):
             bottom.set_xticks([1])  # one episode: one point, and no fractional ticks around it
         else:
             bottom.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
-    names = [_title(line_axes, combo, next(r for r in rows if _combo(r, line_axes) == combo)) for combo in lines]
+    names = line_names(rows, line_axes, lines)
     where = f"every {text(every)} steps" if every else "at each episode's end"
     head = f"Learning curves {where}: success rate, mean P(best arm), mean reward per step, mean cumulative regret"
     return sheet.finish(title_block(table, None, head, tuple(notes)), _x_label(x, log, rows, every),
@@ -117,26 +117,31 @@ def _draw_setting(axes: list, bands: tuple, x: str, points: list[dict], colour) 
     return True
 
 
-def _kept(row: dict, shown: dict, held: dict) -> bool:
+def line_names(rows: list[dict], names: list[str], combos: list[tuple]) -> list[str]:
+    """The legend's text of each line: its axes at their values (setting_title)."""
+    return [setting_title(names, c, next(r for r in rows if combo_of(r, names) == c)) for c in combos]
+
+
+def kept(row: dict, shown: dict, held: dict) -> bool:
     """A row at the held values (or without the axis) and among the values shown."""
     return all(row.get(a) in (None, v) for a, v in held.items()) and all(row.get(a) in v for a, v in shown.items())
 
 
-def _title(names: list[str], values: tuple, row: dict) -> str:
+def setting_title(names: list[str], values: tuple, row: dict) -> str:
     """Axes at values, a reward-model axis with its gap: "arms (0, 0.1), gap 0.0399, 1,000 steps"."""
     parts = [setting_text(a, v) + (f", gap {text(row['gap'])}" if a in MODELS and row.get("gap") else "")
              for a, v in zip(names, values)]  # fmt: skip
     return ", ".join(parts)
 
 
-def _combo(row: dict, names: list[str]) -> tuple:
+def combo_of(row: dict, names: list[str]) -> tuple:
     return tuple(row.get(a) for a in names)
 
 
-def _combos(table: Table, rows: list[dict], names: list[str]) -> list[tuple]:
+def combos_of(table: Table, rows: list[dict], names: list[str]) -> list[tuple]:
     """The distinct value combinations of these axes among the rows, sorted: numbers ascending,
     arm vectors by their gap, choices in the grid's order, None last."""
-    first = {_combo(r, names): r for r in reversed(rows)}
+    first = {combo_of(r, names): r for r in reversed(rows)}
 
     def key(combo):
         gap = first[combo].get("gap") or 0.0

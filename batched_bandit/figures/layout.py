@@ -7,7 +7,8 @@ Rules (seaborn's x / hue / col / row; the axis the question is about on x, then 
   determines it: its gap, else its number of arms K; else its vectors are categories. A derived
   column (gap, eta, eta_over_gap2, lr_over_T2, n_arms, total_steps) may be x: the swept axis it
   is computed from with the most values moves along the line, the other axes it is computed from
-  come first as lines (x = eta_over_gap2 over several gaps: one line per gap on one axes).
+  come first as lines (x = eta_over_gap2 over several gaps: one line per gap on one axes). On x =
+  param (each policy's own parameter) every policy's line moves along its own parameter.
 - lines: the remaining axis with the most values that fit (<= MAX_LINES), else the one with the
   fewest, thinned to MAX_LINES values spread over its range.
 - facets: the next axes, at most two (a grid of rows × columns), while the panels fit
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from ..schema import MODEL_OF as MODELS
 from ..study.axes import AXES
-from .columns import DERIVED_FROM, MOVES_ALONG, is_number, log_spaced, short, text
+from .columns import ALL_MOVE_ALONG, DERIVED_FROM, MOVES_ALONG, is_number, log_spaced, short, text
 from .table import Table, value
 
 MAX_LINES = 8  # lines per axes: beyond ~8 colours a legend is no longer read
@@ -163,8 +164,9 @@ def axis(table: Table, name: str) -> Axis:
 def _x(table: Table, x: str | None, swept: list[str]) -> tuple[Axis, tuple]:
     """(the x axis, the setting axes that vary along a line)."""
     if x is None:
-        if not swept:
-            return axis(table, "temperature"), ("temperature",)
+        if not swept:  # one setting: the temperature, or (another policy's) the first axis it has
+            x = next(a for a in ("temperature", *table.axes) if any(v is not None for v in table.present(a)))
+            return axis(table, x), (x,)
         x = max(swept, key=lambda a: (len(table.present(a)), -PREFERENCE.index(a)))
     elif x in table.axes:
         if x not in swept:
@@ -173,6 +175,8 @@ def _x(table: Table, x: str | None, swept: list[str]) -> tuple[Axis, tuple]:
         if len(table.present(x)) < 2:
             raise ValueError(f"x = {x!r} has fewer than two values in this study; choose one of {_choices(table)}")
         drivers = [a for a in swept if a in MOVES_ALONG[x]]
+        if x in ALL_MOVE_ALONG:
+            return _axis(table, x, tuple(table.present(x))), tuple(drivers)
         along = max(drivers, key=lambda a: len(table.present(a)), default=None)
         return _axis(table, x, tuple(table.present(x))), (along,) if along else ()
     else:

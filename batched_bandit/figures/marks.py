@@ -5,6 +5,7 @@ points with error bars over categories; colours; a probability axis; category ti
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from matplotlib import colormaps
@@ -64,17 +65,30 @@ def colours(n: int, ordered: bool) -> list:
 
 
 def log_scale(ax, values, which: str = "x") -> None:
-    """A log scale. Over less than SHORT_SPAN, ticks at the values themselves (a decade tick may
-    not fall inside); else decades, with minor ticks at 2 and 5 only: ticks are most of the
-    drawing time, and eight a decade add little to a grid line per decade."""
-    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    """A log scale. Over three or more powers of two, base 2 ticked at each (1/128 ... 4, as Sutton
+    & Barto's parameter study); else over less than SHORT_SPAN, ticks at the values themselves (a
+    decade tick may not fall inside); else decades, with minor ticks at 2 and 5 only: ticks are most
+    of the drawing time, and eight a decade add little to a grid line per decade."""
     axis = ax.xaxis if which == "x" else ax.yaxis
     known = sorted({v for v in values if v is not None and v > 0})
+    powers = [math.log2(v) for v in known]
+    if len(known) > 2 and all(p == round(p) for p in powers):  # 1/128, 1/64 ... 4: Sutton & Barto's axis
+        (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=2)
+        ticks = [2.0**k for k in range(round(powers[0]), round(powers[-1]) + 1)]
+        axis.set_ticks(ticks, [power_of_two(v) for v in ticks])
+        axis.set_minor_locator(NullLocator())
+        return
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     if known and known[-1] / known[0] < SHORT_SPAN and len(known) <= 10:
         axis.set_ticks(known, [f"{v:.4g}" for v in known])
         axis.set_minor_locator(NullLocator())
     else:
         axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+
+
+def power_of_two(v: float) -> str:
+    """2**k as read on Sutton & Barto's axes: 1/128, 1/2, 1, 4."""
+    return f"1/{round(1 / v)}" if v < 1 else f"{round(v)}"
 
 
 def probability_axis(ax) -> None:

@@ -7,7 +7,7 @@ is and is not shown is printed on it, not left to a log.
 
 from __future__ import annotations
 
-from .columns import label, short, text
+from .columns import ALL_MOVE_ALONG, label, short, text
 from .layout import Layout
 from .table import Table
 
@@ -36,8 +36,9 @@ def _along(layout: Layout) -> str:
     x = layout.x
     if x.name in layout.along or not layout.along or x.by != x.name or x.name in ("gap", "n_arms"):
         return ""  # x is the axis itself, or a reward-model axis read by its gap or K
-    varying = ", ".join(short(a) for a in layout.along)
-    return f"x = {short(x.name)}: {varying} varies along each line"
+    if x.name in ALL_MOVE_ALONG:  # each line along its own axis: "ε, c, lr: each policy's line along its own"
+        return f"x = {short(x.name)}: {', '.join(short(a) for a in layout.along)}, each line along its own"
+    return f"x = {short(x.name)}: {', '.join(short(a) for a in layout.along)} varies along each line"
 
 
 def _stand_in(layout: Layout) -> str:

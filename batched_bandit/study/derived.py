@@ -6,7 +6,9 @@ The effective step ``eta`` is what the temperature trades against (docs/findings
 and a baseline) acts through lr / T², Adam and RMSprop through lr / T. ``gap`` is the expected-reward gap between the
 best and the second-best arm; ``eta_over_gap2`` puts settings with different gaps on one axis.
 For random problems per bandit (a distribution on the arms axis) these are per-bandit
-quantities: the columns are left empty.
+quantities: the columns are left empty. ``param`` is each policy's own parameter
+(schema.POLICY_PARAMETER: the gradient bandit's lr, ε, Q₀, UCB's c; none for Thompson sampling), the
+x of Sutton & Barto's parameter study (Figure 2.6), where each policy's line moves along its own.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ from ..engines.cpu_engine import mean_field_loop
 from ..meanfield import mean_field_p_best
 from ..problem import best_arm, expected_reward
 from ..random_arms import RandomArms
-from ..schema import DEFAULTS
+from ..schema import DEFAULTS, POLICY_PARAMETER
 from ..schema import MODEL_OF as MODELS
 from .setting import Setting
 
 MAX_ARM_COLUMNS = 16  # arm_0 .. arm_15: wider problems keep only the arms string
 DERIVED = {
     "gap": "expected reward of the best arm minus the second best (empty for random problems)",
-    "eta": "the rule's effective step from zero weights: lr / T² (SGD), lr / T (Adam, RMSprop)",
+    "eta": "the gradient rule's effective step from zero weights: lr / T² (SGD), lr / T (Adam, RMSprop)",
     "eta_over_gap2": "eta / gap²",
+    "param": "the policy's own parameter: lr (gradient), epsilon, initial_value (greedy), ucb_c; empty for thompson",
 }
 
 
@@ -45,15 +48,19 @@ def expected_rewards(setting: Setting) -> np.ndarray | None:
 
 
 def derived_columns(setting: Setting) -> dict:
-    """gap, eta, eta_over_gap2, and arm_0 .. arm_{K-1} (K <= MAX_ARM_COLUMNS, fixed problems)."""
+    """gap, eta, eta_over_gap2, param, and arm_0 .. arm_{K-1} (K <= MAX_ARM_COLUMNS, fixed problems)."""
     optimizer = setting.get("optimizer", DEFAULTS["optimizer"])
-    eta = setting.lr / setting.temperature ** (2 if optimizer == "sgd" else 1)
+    gradient = "lr" in setting  # the gradient policy's settings (the others have no lr, no temperature)
+    eta = setting.lr / setting.temperature ** (2 if optimizer == "sgd" else 1) if gradient else None
+    parameter = POLICY_PARAMETER.get(setting.get("policy", DEFAULTS["policy"]))
+    param = None if parameter is None else setting.get(parameter, DEFAULTS[parameter])
     mu = expected_rewards(setting)
     if mu is None:
-        return {"gap": None, "eta": eta, "eta_over_gap2": None}
+        return {"gap": None, "eta": eta, "eta_over_gap2": None, "param": param}
     top = np.sort(mu)[::-1]
     gap = float(top[0] - top[1])
-    out = {"gap": gap, "eta": eta, "eta_over_gap2": eta / gap**2 if gap > 0 else math.inf}
+    eta_over_gap2 = None if eta is None else eta / gap**2 if gap > 0 else math.inf
+    out = {"gap": gap, "eta": eta, "eta_over_gap2": eta_over_gap2, "param": param}
     params = setting[setting.model_keyword]
     if len(params) <= MAX_ARM_COLUMNS:
         out.update({f"arm_{i}": float(v) for i, v in enumerate(params)})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import zlib
 
+from .. import schema
 from ..checks import check_count, check_seed
 from ..random_arms import RandomArms
 from ..schema import DEFAULTS as OPTION_DEFAULTS
@@ -162,7 +163,8 @@ def check_settings(rows: list[tuple], spec: dict, n_settings) -> list[Setting]:
             for name, value in values.items():
                 if _key(value) not in allowed.get(name, ()):
                     raise ValueError(f"{name} = {value!r} is not a value of the spec's axis")
-            if any(name not in values for name in CORE):
+            model = next(MODELS[k] for k in MODELS if k in values)
+            if any(name not in values and schema.applies(name, values, model) for name in CORE):
                 raise ValueError("it lacks a core axis")
             if values["steps_per_episode"] > MAX_STEPS_PER_EPISODE:
                 raise ValueError(f"steps_per_episode {values['steps_per_episode']:,} > {MAX_STEPS_PER_EPISODE:,}")

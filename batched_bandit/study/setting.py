@@ -81,9 +81,9 @@ class Setting(Mapping):
         return self.steps_per_episode if record_every is None else record_every
 
     @property
-    def lr_over_t2(self) -> float:
-        """lr / T², the effective step size of plain SGD from zero weights."""
-        return self.lr / self.temperature**2
+    def lr_over_t2(self) -> float | None:
+        """lr / T², the effective step size of plain SGD from zero weights (None: not the gradient policy)."""
+        return self.lr / self.temperature**2 if "lr" in self._map else None
 
     def full(self) -> dict:
         """Every option that applies to this setting (schema.applies), the horizon and the model's

@@ -204,7 +204,8 @@ def _groups(settings: list[Setting]) -> list[list[int]]:
 def study_spec(settings: list[Setting], given: Sequence[str], **run) -> dict:
     """The spec the store keeps: the format, each axis's values as the grid made them, ``run``'s
     parameters (n_bandits, seed, dtype, block_bandits, precision, max_bandits, record_every)."""
-    axis_values = {k: [to_json(v) for v in _axis_values(settings, k)] for k in given}
+    values = {k: _axis_values(settings, k) for k in given}  # an axis no setting has (lr: no gradient) is left out
+    axis_values = {k: [to_json(v) for v in axis] for k, axis in values.items() if axis}
     return {"format": f"{FORMAT}/{FORMAT_VERSION}", **axis_values, **run}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..schema import DEFAULTS, OPTIONS, POLICY_PARAMETER
 from .setting import Setting
 
 
@@ -25,16 +26,21 @@ class SweepResult:
         """A table: one block per problem and rule, one line per setting."""
         lines, problem = [], None
         for row, setting in zip(self.rows, self.settings):
-            rest = {k: v for k, v in setting.items() if k not in ("temperature", "lr")}
+            own = _own_axes(setting)
+            rest = {k: v for k, v in setting.items() if k not in own}
             if rest != problem:
                 problem = rest
+                names = ("T", "lr", "eta") if "lr" in own else (*(OPTIONS[k].short for k in own), "", "", "")[:3]
                 lines += [
                     ", ".join(f"{k} {_show(v)}" for k, v in rest.items()),
-                    f"  {'T':>9} {'lr':>9} {'eta':>9} {'n':>9}  {'success':>7}  {'95% CI':^15}  "
+                    "  " + " ".join(f"{name:>9}" for name in names) + f" {'n':>9}  {'success':>7}  {'95% CI':^15}  "
                     f"{'P(best)':>7}  {'reward':>8}  {'regret':>9}  {'locked wrong':>12}",
                 ]
+            values = [row["temperature"], row["lr"], row["eta"]] if "lr" in own else [row[k] for k in own]
             lines.append(
-                f"  {row['temperature']:>9.4g} {row['lr']:>9.4g} {row['eta']:>9.3g} {row['n']:>9,}  "
+                "  "
+                + " ".join([*(f"{v:>9.4g}" for v in values), *[" " * 9] * (3 - len(values))])
+                + f" {row['n']:>9,}  "
                 f"{row['success_rate']:>7.4f}  {row['ci_low']:.4f}..{row['ci_high']:.4f}  "
                 f"{row['mean_final_p_best']:>7.4f}  {row['mean_reward']:>8.4g}  {row['mean_regret']:>9.4g}  "
                 f"{row['locked_wrong']:>12.4f}"
@@ -44,6 +50,15 @@ class SweepResult:
             "cumulative; every metric with its 95% interval in results.csv)"
         )
         return "\n".join(lines)
+
+
+def _own_axes(setting: Setting) -> tuple[str, ...]:
+    """The axes a line of the summary shows: T and lr for the gradient policy, else the policy's
+    own parameter (none for Thompson sampling)."""
+    policy = setting.get("policy", DEFAULTS["policy"])
+    if policy == "gradient":
+        return ("temperature", "lr")
+    return tuple(k for k in (POLICY_PARAMETER.get(policy),) if k is not None and k in setting)
 
 
 def _show(value) -> str:
