@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The documentation's gallery, from scratch: every figure and table in docs/ and the command that made it.
 #
-#     bash docs/gallery.sh [STUDY_DIR]        (default study/gallery; about 6 minutes on 2 cores)
+#     bash docs/gallery.sh [STUDY_DIR]        (default study/gallery; about 14 minutes on 2 cores)
 #
 # Each study is an ordinary sweep folder under STUDY_DIR (interrupt and rerun: it continues); the
 # figures and tables the documentation shows are copied into docs/. Needs matplotlib: pip install -e '.[plot]'.
@@ -69,3 +69,17 @@ with open_study(sys.argv[1]) as study:
               + ", ".join(f"{s}: {at[s]['mean_p_best']:.3f} [{at[s]['p_best_ci_low']:.3f}, {at[s]['p_best_ci_high']:.3f}]"
                           for s in (100, 500, 1000)))
 EOF
+
+# 9. The field's baselines (findings/baselines.md): Sutton & Barto's parameter study (figure 2.6),
+#    and regret against log t on Bernoulli arms with the Lai-Robbins bound.
+bb sweep --out "$S/parameter_study" --policy epsilon_greedy,greedy,ucb,gradient --means normal:10:0:1 \
+    --epsilon 0.0078125:0.25:6:log --initial-value 0.25:4:5:log --step-size 0.1 --ucb-c 0.0625:4:7:log \
+    --lr 0.03125:4:8:log --temperature 1 --baseline mean --episodes 1 --steps 1000 --n-bandits 10000 \
+    --no-progress --no-figures
+bb plot "$S/parameter_study" --x param --y reward --lines policy
+cp "$S/parameter_study/reward.png" docs/parameter_study.png
+bb sweep --out "$S/regret" --policy ucb,thompson,gradient --win-prob 0.6,0.5,0.45,0.4 --reward-values 1,0 \
+    --ucb-c 1.4142135623730951 --temperature 1 --lr 0.1 --baseline mean --episodes 1 --steps 4000 \
+    --record-every 20 --n-bandits 2000 --no-progress --no-figures
+bb plot "$S/regret" --x step --y regret
+cp "$S/regret/regret_over_steps.png" docs/regret_over_steps.png
