@@ -87,8 +87,8 @@ def per_bandit(value: object) -> bool:
 def run_frame(result: Any) -> pd.DataFrame:
     """``RunResult.to_pandas()``: one row per bandit (ids 0..B-1, the random streams of the run):
     ``bandit``; every metric (metrics.py: ``success`` as bool, the others float64); the per-bandit
-    ``temperature`` and ``lr``; the rule's and the problem's other options that are one value for
-    the whole batch (a per-bandit one is not kept by a RunResult apart from these two; pairs and
+    ``temperature`` and ``lr`` (the gradient policy's); the rule's and the problem's other options
+    that are one value for the whole batch (a per-bandit one is not kept by a RunResult apart from these two; pairs and
     per-arm vectors as text, "1.0,-1.0"); the problem, ``arm_0 .. arm_{K-1}`` (each bandit's own
     draw for a random problem). ``frame.attrs`` keeps the run's reward model, horizon, seed and engine."""
     n = result.n_bandits
@@ -96,8 +96,9 @@ def run_frame(result: Any) -> pd.DataFrame:
     for name in METRICS:
         values = result.metric(name).numpy()
         out[name] = values.astype(bool) if METRICS[name].kind == "proportion" else values
-    out["temperature"] = result.temperature.double().numpy()
-    out["lr"] = result.lr.double().numpy()
+    if result.options.get("policy", "gradient") == "gradient":  # the gradient policy's own (the others have none)
+        out["temperature"] = result.temperature.double().numpy()
+        out["lr"] = result.lr.double().numpy()
     for name, value in result.options.items():
         if per_bandit(value):  # only its range is kept
             continue

@@ -114,6 +114,13 @@ class RunResult:
                 out[m.name] = (total / self.n_bandits, *mean_interval(total, squares, self.n_bandits))
         return out
 
+    def gradient_options(self) -> dict:
+        """The temperature and lr, described (a number, or a per-bandit range): the gradient policy's
+        (none for another policy, which has neither)."""
+        if self.options.get("policy", "gradient") != "gradient":
+            return {}
+        return {"temperature": describe(self.temperature), "lr": describe(self.lr)}
+
     def scalars(self) -> dict:
         """The configuration and the headline numbers, JSON-ready."""
         estimates = self.estimates()
@@ -127,8 +134,7 @@ class RunResult:
             "n_arms": self.arms.shape[1],
             "reward_model": self.reward_model,
             "arms": self.drawn_from or describe(self.arms, per_row=True),
-            "temperature": describe(self.temperature),
-            "lr": describe(self.lr),
+            **self.gradient_options(),
             **self.options,
             "n_episodes": self.n_episodes,
             "steps_per_episode": self.steps_per_episode,

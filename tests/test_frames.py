@@ -111,6 +111,14 @@ def test_a_run_frame_has_a_row_per_bandit():
     assert table.attrs["reward_model"] == "bernoulli" and table.attrs["n_episodes"] == 3
 
 
+def test_another_policy_has_its_own_parameter_and_no_temperature_or_lr():
+    """temperature and lr are the gradient policy's: a UCB run's frame and scalars() have ucb_c instead."""
+    result = run_batch(6, policy="ucb", ucb_c=0.5, win_prob=[0.3, 0.6], n_episodes=1, steps_per_episode=5)
+    table, scalars = result.to_pandas(), result.scalars()
+    assert "temperature" not in table and "lr" not in table and (table["ucb_c"] == 0.5).all()
+    assert "temperature" not in scalars and "lr" not in scalars and scalars["policy"] == "ucb"
+
+
 def test_a_run_frame_of_random_problems_has_each_bandits_draw():
     result = run_batch(8, means=normal_arms(5, 1.0, 2.0), n_episodes=1, steps_per_episode=5, backend="torch")
     table = result.to_pandas()
