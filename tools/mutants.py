@@ -21,8 +21,9 @@ from mutate import Mutant
 # the last two are the slowest: every engine against the seed's own loop (Triton interpreted
 # included), and the statistical comparison with 400 reference runs
 ENGINE_USERS = ("rng", "run", "problem", "torch_engine", "options", "progress", "meanfield", "invariance", "engines")
-ENGINE_USERS += ("cpu_engine", "seed_path", "sweeps", "study_problems", "study_compare", "study_threshold", "figures")
-ENGINE_USERS += ("trace", "cli", "study_dask", "triton_engine", "rules", "reference")
+ENGINE_USERS += ("cpu_engine", "seed_path", "sweeps", "random_arms", "study_paired", "study_search", "figures")
+ENGINE_USERS += ("policies", "cpu_policies", "policy_studies", "study_optimum")
+ENGINE_USERS += ("trace", "cli", "study_dask", "triton_engine", "triton_policies", "rules", "reference")
 
 
 def tests(*names: str) -> tuple[str, ...]:
@@ -40,12 +41,12 @@ TRITON_PINNED = "tests/test_seed_path.py::test_seed_path_is_pinned_on_the_triton
 TRITON_COMPILED = "tests/test_triton_engine.py::test_kernel_compiles_for_a100_and_h100_with_thread_local_arms"
 CHUNKING = "tests/test_run.py::test_trajectory_independent_of_batch_size_and_chunking"  # every engine
 
-RNG = tests("rng", "study_problems", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", CHUNKING,
+RNG = tests("rng", "random_arms", "seed_path", "engines", "cpu_engine", "torch_engine", "triton_engine", CHUNKING,
             "sweeps", "rules", "reference")  # fmt: skip
-POLICY = tests("policy", "optimizers", "torch_engine")  # policy.py is the spec: only tests import it
+POLICY = suite("policy", "optimizers", "torch_engine")  # policies/gradient.py: the portable engine's step
 OPTIMIZERS = suite("optimizers", "cpu_engine", "invariance", "engines", "rules", "triton_engine")
 OPTIONS = suite("options", "run", "cli", "rules", "study_axes")
-CHECKS = suite("options", "run", "cli", "study_axes", "study_threshold")
+CHECKS = suite("options", "run", "cli", "study_axes", "study_search")
 PROBLEM = suite("problem", "engines", "torch_engine", "run", "cpu_engine", "rules")
 RUN = suite("run", "problem", "torch_engine", "cli", "sweeps")
 RESULT = suite("run", "cli", "options", "sweeps")
@@ -57,67 +58,64 @@ STATS = tests("stats", "study_paired", "run", "study_plan", "sweeps", "cli", "rn
 REFERENCE = tests(SEED_PROGRAM, "rules", "policy", "optimizers", "reference")
 REGISTRY = suite("cpu_engine", "run", "engines", "triton_engine", "rules")
 TORCH = suite("torch_engine", "engines", "seed_path", "problem", "cpu_engine", "invariance", "rules")
+# the gradient policy's step (policies/gradient.py), as the portable engine runs it
+STEP = suite("torch_engine", "policy", "engines", "seed_path", "problem", "cpu_engine", "invariance", "rules")
 CPU = suite("cpu_engine", "seed_path", "engines", "problem", "torch_engine", "run", "invariance", "rules")
 TRITON = tests("triton_engine", TRITON_PINNED, "engines", CHUNKING, "rules")
 TRITON_AOT = tests(TRITON_COMPILED, "triton_engine")
 TRACE = tests("trace", "cpu_engine", "triton_engine")
 RUN_TRACE = tests("trace", "run")
-STUDY = tests("sweeps", "study_metrics", "study_axes", "study_plan", "study_store", "study_problems", "figures",
-              "study_compare", "study_threshold", "cli", "study_dask")  # fmt: skip
+STUDY = tests("sweeps", "study_metrics", "study_axes", "study_plan", "study_store", "random_arms", "figures",
+              "study_paired", "study_search", "cli", "study_dask")  # fmt: skip
 AXES = tests("study_axes", *STUDY)
 SETTING = tests("study_axes", *STUDY)
 PLAN = tests("study_plan", *STUDY)
 STORE = tests("study_store", *STUDY)
-PROBLEMS = tests("study_problems", *STUDY)
-COMPARE = tests("study_compare", "stats")
+PROBLEMS = tests("random_arms", *STUDY)
+COMPARE = tests("study_paired", "stats")
 SELECTOR = tests("study_selector", "study_paired", "cli")
 PAIRED_STATS = tests("stats", "study_paired")
-FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_compare", "sweeps",
+FOLDER = tests("study_files", "study_lock", "study_integrity", "study_store", "study_paired", "sweeps",
                "study_metrics")  # fmt: skip
-THRESHOLD = tests("study_threshold")
-THRESHOLD_FIGURE = tests("figures", "study_threshold")
+THRESHOLD = tests("study_search")
+THRESHOLD_FIGURE = tests("figures", "study_search", "cli")
 FIGURES = tests("figures", "sweeps")
-CLI = tests("cli", "sweeps", "figures", "study_compare", "study_threshold", "study_store")
+CLI = tests("cli", "sweeps", "figures", "study_paired", "study_search", "study_store")
+OPTIMUM = tests("study_optimum")
+POLICIES = tests("policies", "cpu_policies", "triton_policies")  # the value policies and Thompson sampling
+DISPLAY = tests("display", "frames")
 
-R, PO, PB = "batched_bandit/rng.py", "batched_bandit/policy.py", "batched_bandit/problem.py"
+R, PO, PB = "batched_bandit/rng.py", "batched_bandit/policies/gradient.py", "batched_bandit/problem.py"
 RU, ST, RF = "batched_bandit/run.py", "batched_bandit/stats.py", "batched_bandit/reference.py"
 OP, OS, CH = "batched_bandit/optimizers.py", "batched_bandit/options.py", "batched_bandit/checks.py"
 RS, MM, PG = "batched_bandit/result.py", "batched_bandit/memory.py", "batched_bandit/progress.py"
-MF = "batched_bandit/meanfield.py"
+MF, SC, BO = "batched_bandit/meanfield.py", "batched_bandit/schema.py", "batched_bandit/bounds.py"
+ME, RA, TB = "batched_bandit/metrics.py", "batched_bandit/random_arms.py", "batched_bandit/textbook.py"
+DS, FR, PV = "batched_bandit/display.py", "batched_bandit/frames.py", "batched_bandit/provenance.py"
+P = "batched_bandit/policies/"
+P_INIT, P_VA, P_TS = P + "__init__.py", P + "value.py", P + "thompson.py"
 EN, TE = "batched_bandit/engines/__init__.py", "batched_bandit/engines/torch_engine.py"
 CE, CK = "batched_bandit/engines/cpu_engine.py", "batched_bandit/engines/cpu_kernel.c"
 CB, CC = "batched_bandit/engines/cpu_build.py", "batched_bandit/engines/cpu_cache.py"
 TR, TK = "batched_bandit/engines/triton_engine.py", "batched_bandit/engines/triton_kernel.py"
-TA = "batched_bandit/engines/triton_aot.py"
+TA, TP = "batched_bandit/engines/triton_aot.py", "batched_bandit/engines/triton_policies.py"
+VK = "batched_bandit/engines/value_kernel.c"
 S, F, C = "batched_bandit/study/", "batched_bandit/figures/", "batched_bandit/cli/"
 S_INIT, S_AX, S_SE, S_PL = S + "__init__.py", S + "axes.py", S + "setting.py", S + "plan.py"
 S_ST, S_TB, S_TK, S_EX = S + "store.py", S + "tables.py", S + "task.py", S + "executors.py"
-S_SW, S_DE, S_PR, S_RE = S + "sweep.py", S + "derived.py", S + "problems.py", S + "result.py"
-S_CM, S_TH = S + "compare.py", S + "threshold.py"
+S_SW, S_DE, S_RE = S + "sweep.py", S + "derived.py", S + "sweep_result.py"
+S_CM, S_TH, S_OP, S_PT = S + "paired.py", S + "search.py", S + "optimum.py", S + "points.py"
+S_DS, S_FR = S + "display.py", S + "frames.py"
 S_SEL = S + "selector.py"
 S_FI, S_LO, S_IN, S_RP, S_CO = S + "files.py", S + "lock.py", S + "integrity.py", S + "repair.py", S + "connection.py"
 S_BL, S_CA, S_CL = S + "blocks.py", S + "calls.py", S + "columns.py"
 F_INIT, F_CO, F_LA, F_WO = F + "__init__.py", F + "columns.py", F + "layout.py", F + "words.py"
 F_TA, F_SU, F_CU, F_DI = F + "table.py", F + "metric.py", F + "curves.py", F + "distribution.py"
 F_HE, F_CA, F_MA = F + "heatmap.py", F + "canvas.py", F + "marks.py"
-F_TH = F + "threshold.py"
+F_TH, F_OP, F_OS, F_IN = F + "search.py", F + "optimum.py", F + "over_steps.py", F + "inline.py"
 C_INIT, C_MAIN, C_AR, C_RUN = C + "__init__.py", C + "__main__.py", C + "args.py", C + "run.py"
 C_SW, C_PL, C_CM, C_TH = C + "sweep.py", C + "plot.py", C + "compare.py", C + "threshold.py"
-
-# the CLI's rule options, one value each: a mutant drops one name from rule_options' list
-RULE_NAMES = (
-    'names = ("arms", "win_prob", "means", "reward_sd", "reward_values", "temperature", "lr", "optimizer",\n'
-    '             "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "alpha", "centered")'
-)
-
-
-def dropped_rule_option(name: str) -> str:
-    return (
-        RULE_NAMES.replace(f' "{name}",', "", 1)
-        if f' "{name}",' in RULE_NAMES
-        else RULE_NAMES.replace(f', "{name}")', ")", 1)
-    )
-
+C_FL, C_OP = C + "flags.py", C + "optimum.py"
 
 # A table, one mutant per entry with its fields on two or three lines: the formatter leaves it alone.
 # fmt: off
@@ -160,19 +158,22 @@ MUTANTS = [
            RNG),
     Mutant("rng-problem-order", R, "torch.stack([first, second], dim=1)", "torch.stack([second, first], dim=1)",
            "a Philox block's two problem values returned in the wrong order", RNG),
-    # --- policy.py: the spec of the softmax policy and its gradient --------------------------------
-    Mutant("pol-sample-lt", PO, "(cdf[:, :-1] <= threshold[:, None])", "(cdf[:, :-1] < threshold[:, None])",
+    # --- policies/gradient.py: the softmax policy and its gradient, the portable engine's step ---------
+    Mutant("pol-sample-lt", PO, "return (cdf[:-1] <= u * cdf[-1]).sum(dim=0)",
+           "return (cdf[:-1] < u * cdf[-1]).sum(dim=0)",
            "inverse-CDF draw with < instead of <= (a boundary uniform picks the lower arm)", POLICY),
-    Mutant("pol-sample-last", PO, "(cdf[:, :-1] <= threshold[:, None])", "(cdf <= threshold[:, None])",
+    Mutant("pol-sample-last", PO, "return (cdf[:-1] <= u * cdf[-1]).sum(dim=0)",
+           "return (cdf <= u * cdf[-1]).sum(dim=0)",
            "the last cumulative sum compared too (could draw arm K)", POLICY,
            equivalent="u <= 1 - 2**-24 and float rounding is monotone and exact just below a power of two, so "
            "fl(u * total) < total = cdf[-1]: the extra comparison is always False"),
-    Mutant("pol-sgd-sign", PO, "return weights - lr[:, None] * policy_gradient(",
-           "return weights + lr[:, None] * policy_gradient(",
-           "gradient ascent on the loss (sign flip of the step)", POLICY),
-    Mutant("pol-sgd-temperature", PO, "return -(advantage * inv_temperature)[:, None] * (onehot - probs)",
-           "return -(advantage)[:, None] * (onehot - probs)", "the 1/T factor of the gradient dropped", POLICY),
-    Mutant("pol-softmax-axis", PO, "z.amax(dim=1, keepdim=True)", "z.amax(dim=0, keepdim=True)",
+    Mutant("pol-sgd-sign", PO, "return -(advantage * inv_temperature / choice.total) * direction(choice)",
+           "return (advantage * inv_temperature / choice.total) * direction(choice)",
+           "gradient ascent on the loss (sign flip of the gradient)", POLICY),
+    Mutant("pol-sgd-temperature", PO, "return -(advantage * inv_temperature / choice.total) * direction(choice)",
+           "return -(advantage / choice.total) * direction(choice)", "the 1/T factor of the gradient dropped", POLICY),
+    Mutant("pol-softmax-axis", PO, "    z = weights * inv_temperature\n    e = torch.exp(z - z.amax(dim=0))",
+           "    z = weights * inv_temperature\n    e = torch.exp(z - z.amax(dim=1, keepdim=True))",
            "the softmax shift taken over bandits instead of arms", POLICY),
     # --- optimizers.py: torch.optim's SGD, Adam, RMSprop and the baselines, in closed form -----------
     Mutant("opt-momentum-first-copy", OP,
@@ -201,25 +202,29 @@ MUTANTS = [
            "torch.sqrt(square_avg - grad_avg * grad_avg)",
            "centred RMSprop without the clamp at 0: a rounding below zero gives NaN weights", OPTIMIZERS),
     # --- options.py: the rule and the problem from run_batch's keywords ------------------------------
-    Mutant("opts-momentum-one", OS, 'o["momentum"], n, low=0.0, high=1.0, high_open=True)',
-           'o["momentum"], n, low=0.0, high=1.0)', "momentum = 1 accepted (the buffer never decays)", OPTIONS),
-    Mutant("opts-adam-momentum", OS, '"adam": ("betas", "eps"),', '"adam": ("betas", "eps", "momentum"),',
+    Mutant("opts-momentum-one", SC, '"momentum", "momentum", "momentum", low=0.0, high=1.0, high_open=True,',
+           '"momentum", "momentum", "momentum", low=0.0, high=1.0,', "momentum = 1 accepted (the buffer never decays)",
+           OPTIONS),
+    Mutant("opts-adam-momentum", SC, 'SGD_RMSPROP = {"optimizer": ("sgd", "rmsprop")}',
+           'SGD_RMSPROP = {"optimizer": ("sgd", "adam", "rmsprop")}',
            "momentum given to Adam silently ignored instead of refused", OPTIONS),
-    Mutant("opts-betas-given", OS, '"betas": bool(((hyper.beta1 != 0.9) | (hyper.beta2 != 0.999)).any()),',
-           '"betas": bool((hyper.beta1 != 0.9).any()),',
-           "betas with the default beta1 and another beta2 given to SGD silently ignored", OPTIONS),
-    Mutant("opts-rule-momentum", OS, 'momentum=optimizer != "adam" and bool((hyper.momentum > 0).any()),',
-           'momentum=optimizer != "adam" and bool((hyper.momentum > 0).all()),',
+    Mutant("opts-betas-given", OS, "return any(bool((checks.compact(v) != d).any()) for v, d in zip(value, default))",
+           "return any(bool((checks.compact(v) != d).any()) for v, d in zip(value[:1], default[:1]))",
+           "a pair given where it does not apply (reward_values to Gaussian arms; betas, before they were split) "
+           "refused only when its first value is off its default", OPTIONS),
+    Mutant("opts-rule-momentum", OS, "return given and bool((checks.compact(values[field]) > 0).any())",
+           "return given and bool((checks.compact(values[field]) > 0).all())",
            "a batch mixing momentum 0 and momentum > 0 compiled without a momentum buffer", OPTIONS),
-    Mutant("opts-integer-rewards", OS, 'return b.rule.rewards == "binary" and bool((values == values.round()).all())',
-           'return b.rule.rewards == "binary"',
+    Mutant("opts-integer-rewards", OS,
+           'return setup.batch.rule.rewards == "binary" and bool((values == values.round()).all())',
+           'return setup.batch.rule.rewards == "binary"',
            "fractional win / loss values summed in int32 (truncated per-arm sums)", OPTIONS),
     Mutant("opts-advantage-bound", OS, 'advantage = reward if b.rule.baseline == "none" else 2 * reward',
            "advantage = reward",
            "the run bound forgets that a baseline can double the advantage |r - b|", OPTIONS),
     Mutant("run-step-range", OS,
-           'checks.check_representable("lr / temperature", b.hyper.lr * b.inv_temperature, dtype)',
-           'checks.check_representable("lr / temperature", b.hyper.lr, dtype)',
+           'checks.check_representable("lr / temperature", h.lr * h.inv_temperature, dtype)',
+           'checks.check_representable("lr / temperature", h.lr, dtype)',
            "the range check of lr / T forgets the 1/T factor", OPTIONS),
     # --- checks.py: every argument check -----------------------------------------------------------
     Mutant("run-check-count", CH, "    if int(value) < 1:\n", "    if int(value) <= 0:\n",
@@ -237,9 +242,10 @@ MUTANTS = [
            "a sure arm (P(win) = 1) refused", CHECKS),
     Mutant("run-arms-k", CH, "if values.shape[1] < 2:", "if values.shape[1] < 1:", "one-armed bandits accepted",
            CHECKS),
-    Mutant("chk-momentum-bound", CH, "per_momentum = 1.0 / (1.0 - m) if rule.momentum else 1.0", "per_momentum = 1.0",
+    # --- optimizers.py, bounds.py: the run bound (checked before any work) ----------------------------
+    Mutant("chk-momentum-bound", OP, "return 1.0 / (1.0 - hyper.momentum) if rule.momentum else 1.0", "return 1.0",
            "the run bound forgets momentum's 1 / (1 - m) amplification of the step", CHECKS),
-    Mutant("chk-squared-gradient", CH, "limit = math.sqrt(SAFE_LOGIT[dtype])", "limit = SAFE_LOGIT[dtype]",
+    Mutant("chk-squared-gradient", BO, "limit = math.sqrt(SAFE_LOGIT[dtype])", "limit = SAFE_LOGIT[dtype]",
            "Adam / RMSprop's squared gradient bounded by the logit limit, not its square root (g * g overflows)",
            CHECKS),
     # --- problem.py: arms, rewards, the best arm, regret ---------------------------------------------
@@ -267,7 +273,7 @@ MUTANTS = [
            "success = torch.argmin(episode_rewards[:, -1], dim=1)", "the verdict takes the arm with the lowest sum",
            RUN),
     Mutant("run-final-probs", RU,
-           'torch.softmax(out["weights"].double() * setup.batch.inv_temperature[:, None], dim=1)',
+           'torch.softmax(out["weights"].double() * setup.batch.hyper.inv_temperature[:, None], dim=1)',
            'torch.softmax(out["weights"].double(), dim=1)', "final_probs computed without the temperature", RUN),
     Mutant("run-trace-cumsum", RU, 'out["trace_regret"][rows].cumsum_(dim=1)', "",
            "the run's trace regret is each interval's, not cumulative", RUN_TRACE),
@@ -291,9 +297,9 @@ MUTANTS = [
     Mutant("run-safety-net", RU, "        _check_finite(result.weights, result.episode_p_best, setup, rows)\n", "",
            "the safety net dropped: a chunk whose weights overflowed is returned as if fine", RUN),
     # --- result.py: RunResult, scalars(), summary() ---------------------------------------------------
-    Mutant("run-scalars-p-best", RS, '"mean_final_p_best": float(self.episode_p_best[:, -1].double().mean()),',
-           '"mean_final_p_best": float(self.episode_p_best[:, 0].double().mean()),',
-           "scalars()' mean_final_p_best read from episode 0", RESULT),
+    Mutant("run-scalars-p-best", RS, "return self.episode_p_best[:, -1].double()",
+           "return self.episode_p_best[:, 0].double()",
+           "p_best (and scalars()' mean_final_p_best) read from episode 0", RESULT),
     Mutant("run-summary-verdict-index", RS, 'verdict = "right" if bool(self.success[0]) else "wrong"',
            'verdict = "right" if bool(self.success[-1]) else "wrong"', "the one-bandit verdict read from row -1",
            RESULT,
@@ -306,9 +312,9 @@ MUTANTS = [
            RESULT),
     Mutant("run-ci-args", RS, "return wilson_interval(self.n_successes, self.n_bandits)",
            "return wilson_interval(self.n_bandits, self.n_successes)", "Wilson interval arguments swapped", RESULT),
-    Mutant("res-regret-ci", RS, "mean_interval(float(regret.sum()), float((regret * regret).sum()), self.n_bandits)",
-           "mean_interval(float(regret.sum()), float(regret.sum()), self.n_bandits)",
-           "the regret interval from the sum where the sum of squares belongs", RESULT),
+    Mutant("res-regret-ci", RS, "total, squares = float(values.sum()), float((values * values).sum())",
+           "total, squares = float(values.sum()), float(values.sum())",
+           "the intervals of the means (regret, reward...) from the sum where the sum of squares belongs", RESULT),
     Mutant("res-format-exact", RS,
            'looks_exact = any(t in (f"{0:.{digits}f}", f"{1:.{digits}f}") for t in text)', "looks_exact = False",
            "a success rate of 0.99999 printed as 1.0000 (looks exact)", RESULT),
@@ -420,31 +426,30 @@ MUTANTS = [
     Mutant("eng-warn-float64", EN, "if name != fused and dtype in BACKENDS[fused][2]:", "if name != fused:",
            "float64 (a choice) warned about as if the fused engine had failed", REGISTRY),
     # --- torch_engine.py: the portable engine ------------------------------------------------------------
-    Mutant("te-arm-lt", TE, "arm = (cdf[:-1] <= u_arm * total).sum(dim=0)",
-           "arm = (cdf[:-1] < u_arm * total).sum(dim=0)",
-           "the portable engine's arm draw with < instead of <=", TORCH),
     Mutant("te-slot", TE, "episode if record_episodes else 0]", "episode if record_episodes else -1]",
            "the unrecorded slot written as -1", TORCH,
            equivalent="without record_episodes the tensor has one slot, where 0 and -1 are the same index"),
     Mutant("te-sums-reset", TE, "        sums.zero_()\n", "",
            "per-arm sums not reset between episodes", TORCH),
-    Mutant("te-p-best-arm", TE, "e.gather(0, batch.best_arm[None])[0] / e.sum(dim=0)", "e[0] / e.sum(dim=0)",
-           "P(best) read from arm 0", TORCH),
-    Mutant("te-reward-dropped", TE, "weights = weights + (lr * advantage * inv_t / total) * direction",
-           "weights = weights + (lr * inv_t / total) * direction",
-           "the seed's step drops the reward (every pull reinforced)", TORCH),
+    Mutant("te-p-best-arm", PO, "e.gather(0, best_arm[None])[0] / e.sum(dim=0)", "e[0] / e.sum(dim=0)",
+           "P(best) read from arm 0", STEP),
+    Mutant("te-reward-dropped", PO,
+           "weights = state.weights + (params.lr * advantage * params.inv_temperature / choice.total)",
+           "weights = state.weights + (params.lr * params.inv_temperature / choice.total)",
+           "the seed's step drops the reward (every pull reinforced)", STEP),
     Mutant("te-stream-restart", TE, "draws = step_uniforms(seed, batch.bandit_ids, t, n_steps,",
            "draws = step_uniforms(seed, batch.bandit_ids, block_start, n_steps,",
            "every episode reuses the first episode's random numbers", TORCH),
-    Mutant("te-baseline-order", TE,
-           "baseline = optimizers.update_baseline(rule.baseline, baseline, reward, t, decay, decay_complement)\n"
-           "                    advantage = reward - baseline",
-           "advantage = reward - baseline\n"
-           "                    baseline = optimizers.update_baseline(rule.baseline, baseline, reward, t, decay, "
-           "decay_complement)",
-           "the advantage taken against the baseline before the current reward enters it", TORCH),
-    Mutant("te-seed-path", TE, "                if rule.is_seed:", "                if False:",
-           "the seed's rule through torch.optim's SGD step (other rounding) instead of its pinned update", TORCH),
+    Mutant("te-baseline-order", PO,
+           "        baseline = optimizers.update_baseline(rule.baseline, baseline, reward, t, params.decay,\n"
+           "                                              params.decay_complement)  # fmt: skip\n"
+           "        advantage = reward - baseline\n",
+           "        advantage = reward - baseline\n"
+           "        baseline = optimizers.update_baseline(rule.baseline, baseline, reward, t, params.decay,\n"
+           "                                              params.decay_complement)  # fmt: skip\n",
+           "the advantage taken against the baseline before the current reward enters it", STEP),
+    Mutant("te-seed-path", PO, "    if rule.is_seed:  # the seed's update", "    if False:  # the seed's update",
+           "the seed's rule through torch.optim's SGD step (other rounding) instead of its pinned update", STEP),
     # --- cpu_engine.py: calling the fused kernel ---------------------------------------------------------
     Mutant("ce-last-bandit", CE, "bounds = [(lo, min(lo + per_thread, n_bandits))",
            "bounds = [(lo, min(lo + per_thread, n_bandits - 1))", "the last bandit of a batch never simulated", CPU),
@@ -600,17 +605,18 @@ MUTANTS = [
     Mutant("tr-as-int32", TR, "return word - 2**32 if word >= 2**31 else word",
            "return word - 2**32 if word > 2**31 else word",
            "a seed word of exactly 2**31 passed as an out-of-range int32", TRITON),
-    Mutant("tr-key-high", TR, "_as_int32(seed >> 32),", "_as_int32(seed & 0xFFFFFFFF),",
+    Mutant("tr-key-high", TR, "_as_int32(seed >> 32),\n                n_episodes,",
+           "_as_int32(seed & 0xFFFFFFFF),\n                n_episodes,",
            "the Triton kernel keyed with the seed's low word twice", TRITON),
     # --- triton_aot.py: the kernel compiled for a GPU, and what its code costs --------------------------------
     Mutant("ta-resource-order", TA, 'dict(zip(("regs", "stack", "shared", "local"), map(int, usage.groups())))',
            'dict(zip(("stack", "regs", "shared", "local"), map(int, usage.groups())))',
            "cuobjdump's REG and STACK read into each other's fields", TRITON_AOT),
     # --- study/axes.py: the grid ------------------------------------------------------------------------------
-    Mutant("ax-applies-momentum", S_AX, '"momentum": ("optimizer", ("sgd", "rmsprop")),',
-           '"momentum": ("optimizer", ("sgd",)),',
+    Mutant("ax-applies-momentum", SC, 'SGD_RMSPROP = {"optimizer": ("sgd", "rmsprop")}',
+           'SGD_RMSPROP = {"optimizer": ("sgd",)}',
            "a momentum axis not crossed with RMSprop settings", AXES),
-    Mutant("ax-applies-default", S_AX, "chosen.get(on, DEPENDS_DEFAULT[on])", "chosen.get(on)",
+    Mutant("ax-applies-default", SC, "chosen.get(on, DEFAULTS[on])", "chosen.get(on)",
            "without an optimizer axis, momentum (an SGD option) is not crossed with the default SGD", AXES),
     Mutant("sw-axis-unsorted", S_AX, "values = sorted(checked.tolist())", "values = checked.tolist()",
            "float axes kept in the given order, not sorted", AXES),
@@ -619,8 +625,7 @@ MUTANTS = [
            "return setup.batch.rule, setup.model, setting.n_arms, setting.n_episodes",
            "settings of different horizons share a batch (all run the first one's steps per episode)", AXES),
     # --- study/setting.py -------------------------------------------------------------------------------------
-    Mutant("sw-grid-order", S_SE, '"eps", "alpha", "init_weights", "lr", "temperature",',
-           '"eps", "alpha", "init_weights", "temperature", "lr",',
+    Mutant("sw-grid-order", S_SE, "ORDER = tuple(OPTIONS)  #", 'ORDER = (*(k for k in OPTIONS if k != "lr"), "lr")  #',
            "grid order: lr innermost instead of temperature", SETTING),
     # --- study/plan.py ----------------------------------------------------------------------------------------
     Mutant("pl-last-block", S_PL, "return lo, min(lo + self.block_bandits, self.cap)",
@@ -678,7 +683,8 @@ MUTANTS = [
     Mutant("sw-locked-threshold", S_TK, "on_best = final_probs.argmax(axis=1) == best",
            "on_best = final_probs.argmax(axis=1) != best", "locked_wrong counts bandits locked on the right arm",
            STUDY),
-    Mutant("sw-locked-temperature", S_TK, 'z = out["weights"].double().numpy() * b.inv_temperature.numpy()[:, None]',
+    Mutant("sw-locked-temperature", S_TK,
+           'z = out["weights"].double().numpy() * b.hyper.inv_temperature.numpy()[:, None]',
            'z = out["weights"].double().numpy()', "locked_wrong computed from softmax(w), not softmax(w / T)", STUDY),
     Mutant("sw-successes-axis", S_TK, '"successes": rows["curve_success"].sum(axis=0, dtype=np.int64)',
            '"successes": rows["curve_success"].sum(axis=1, dtype=np.int64)',
@@ -713,7 +719,7 @@ MUTANTS = [
     Mutant("sw-max-bandits", S_SW, '    elif max_bandits is not None:\n        raise ValueError',
            '    elif False:\n        raise ValueError', "max_bandits without a precision target silently ignored",
            STUDY),
-    # --- study/result.py, study/__init__.py ------------------------------------------------------------------
+    # --- study/sweep_result.py, study/__init__.py ------------------------------------------------------------------
     Mutant("sr-summary-rate", S_RE, "{row['success_rate']:>7.4f}  {row['ci_low']",
            "{row['mean_final_p_best']:>7.4f}  {row['ci_low']",
            "the sweep's summary prints P(best) in the success column", STUDY),
@@ -723,32 +729,30 @@ MUTANTS = [
     # --- study/derived.py -------------------------------------------------------------------------------------
     Mutant("de-eta-power", S_DE, 'setting.temperature ** (2 if optimizer == "sgd" else 1)', "setting.temperature ** 2",
            "eta = lr / T² for Adam and RMSprop too (their step scales with lr / T)", STUDY),
-    Mutant("de-mean-field-dampening", S_DE, 'dampening=column("dampening", 0.0),', "dampening=0.0,",
+    Mutant("de-mean-field-dampening", S_DE, 'dampening=column("dampening"),', "dampening=0.0,",
            "a study's mean field ignores the settings' dampening", STUDY),
-    # --- study/problems.py ------------------------------------------------------------------------------------
-    Mutant("prb-gaps-sign", S_PR, 'signed = gaps if model == "threshold" else -gaps', "signed = gaps",
+    # --- random_arms.py (was study/problems.py) ------------------------------------------------------------
+    Mutant("prb-gaps-sign", RA, 'signed = gaps if model == "threshold" else -gaps', "signed = gaps",
            "gap problems of Bernoulli / Gaussian arms make the named best arm the worst", PROBLEMS),
-    # --- study/compare.py -------------------------------------------------------------------------------------
+    # --- study/paired.py --------------------------------------------------------------------------------------
     Mutant("cm-only-b", S_CM, "only_b, neither = int(np.sum(~va & vb))", "only_b, neither = int(np.sum(va & ~vb))",
            "only_b counted as only_a (copy-paste)", COMPARE),
     Mutant("cm-holm", S_CM, 'adjusted = holm([r["p_value"] for r in raw])', 'adjusted = [r["p_value"] for r in raw]',
            "several pairs compared without Holm's correction", COMPARE),
-    Mutant("cm-paired-blocks", S_CM, "vb = np.concatenate([blocks_b[b] for b in common])",
-           "vb = np.concatenate(list(blocks_b.values()))[: va.shape[0]]",
+    Mutant("cm-paired-blocks", S_CM, "np.concatenate([blocks_b[b] for b in common])",
+           "np.concatenate(list(blocks_b.values()))[: sum(len(blocks_a[b]) for b in common)]",
            "bandits paired by position in B's committed blocks, not by id (issue 15: a partial study)", COMPARE),
-    Mutant("cm-same-rtol", S_CM, "rel_tol=1e-6, abs_tol=0.0", "rel_tol=1e-9, abs_tol=0.0",
-           "a selector value typed with 7 significant digits no longer finds its grid point", COMPARE),
-    # --- study/threshold.py -----------------------------------------------------------------------------------
+    # --- study/search.py ---------------------------------------------------------------------------------------
     Mutant("th-interpolation", S_TH, "share = 0.5 if y1 == y0 else (target - y0) / (y1 - y0)",
            "share = 0.5 if y1 == y0 else (target - y1) / (y0 - y1)",
            "the crossing interpolated from the wrong end of the bracket", THRESHOLD),
     Mutant("th-increasing", S_TH,
-           'increasing = points[bracket[1]]["success_rate"] >= points[bracket[0]]["success_rate"]',
-           'increasing = points[bracket[1]]["success_rate"] <= points[bracket[0]]["success_rate"]',
+           "increasing = points[bracket[1]][column] >= points[bracket[0]][column]",
+           "increasing = points[bracket[1]][column] <= points[bracket[0]][column]",
            "a rising success curve reported as falling", THRESHOLD),
-    Mutant("th-no-figure", S_TH, "            plot_threshold(found)\n", "            pass\n",
-           "threshold.png never drawn", THRESHOLD),
-    # --- figures/threshold.py: the threshold search drawn --------------------------------------------------------
+    Mutant("th-no-figure", C_TH, '            print(f"figure: {plot_threshold(found).name}")\n', "            pass\n",
+           "threshold.png never drawn", THRESHOLD_FIGURE),
+    # --- figures/search.py: the threshold search drawn--- --------------------------------------------------------
     Mutant("fth-zoom-points", F_TH, 'low / ZOOM**2 <= p["value"] <= high * ZOOM**2', 'low <= p["value"] <= high',
            "the zoomed panel keeps only the points inside the interval: the curve stops short of its edges",
            THRESHOLD_FIGURE),
@@ -822,8 +826,8 @@ MUTANTS = [
            "compare's values lose the digits typed (0.10 taken as 0.1, one digit)", SELECTOR),
     Mutant("sel-equal-first", S_SEL, "    if equal:\n        return equal\n", "",
            "0.1 ambiguous beside 0.12: an equal value no longer wins over one that rounds to it", SELECTOR),
-    Mutant("sel-digits", S_SEL, "return digits is not None and float(f\"{value:.{digits}g}\") == number",
-           "return digits is not None and float(f\"{value:.{digits + 1}g}\") == number",
+    Mutant("sel-digits", S_SEL, "and float(f\"{value:.{digits}g}\") == number",
+           "and float(f\"{value:.{digits + 1}g}\") == number",
            "a value typed as a table shows it (0.03162) no longer names its grid point", SELECTOR),
     Mutant("sel-ambiguous", S_SEL, "if len(near) > 1:", "if len(near) > 2:",
            "two values at the digits typed: the first silently taken", SELECTOR),
@@ -835,20 +839,19 @@ MUTANTS = [
            "--no-record-episodes ignored", CLI),
     Mutant("cli-chunk-size", C_RUN, "chunk_size=args.chunk_size,", "chunk_size=None,",
            "--chunk-size ignored (memory not bounded as asked)", CLI),
-    Mutant("cli-run-seed", C_RUN, "steps_per_episode=args.steps_per_episode,\n        seed=args.seed,",
-           "steps_per_episode=args.steps_per_episode,\n        seed=0,", "run --seed ignored", CLI),
+    Mutant("cli-run-seed", C_RUN, "args.n_bandits,\n        seed=args.seed,", "args.n_bandits,\n        seed=0,",
+           "run --seed ignored", CLI),
     Mutant("cli-run-dtype", C_RUN, "dtype=DTYPES[args.dtype],\n        record_episodes",
            "dtype=torch.float32,\n        record_episodes",
            "run --dtype ignored", CLI),
-    *[Mutant(f"cli-rule-{name.replace('_', '-')}", C_RUN, RULE_NAMES, dropped_rule_option(name),
-             f"run --{name.replace('_', '-')} ignored (not passed to run_batch)", CLI)
-      for name in ("reward_sd", "momentum", "centered")],
-    Mutant("cli-log-lr", C_SW, 'text = text if text.endswith(":log") or ":" not in text else f"{text}:log"',
+    Mutant("cli-log-lr", C_FL, 'text = text if text.endswith(":log") or ":" not in text else f"{text}:log"',
            'text = text if text.endswith(":log") or ":" not in text else text',
            "--log accepted but never applied (--lr 0.01:1:3 stays linear)", CLI),
-    Mutant("cli-log-episodes", C_SW, 'if name in args.log or flag.lstrip("-") in args.log:', "if name in args.log:",
+    Mutant("cli-log-episodes", C_FL, 'if option.name in log or option.flag.lstrip("-") in log:',
+           "if option.name in log:",
            "--log episodes / --log steps (the flags' spelling) ignored", CLI),
-    Mutant("cli-sweep-reward-values", C_SW, 'axes["reward_values"] = args.reward_values', "pass",
+    Mutant("cli-sweep-reward-values", C_FL, "        else:\n            out[option.name] = text\n",
+           "        else:\n            pass\n",
            "sweep --reward-values ignored", CLI),
     Mutant("cli-sweep-block", C_SW, "block_bandits=args.block_bandits,", "block_bandits=None,",
            "sweep --block-bandits ignored", CLI),
@@ -858,7 +861,64 @@ MUTANTS = [
     Mutant("cli-compare-number", C_CM, "return numbers[0] if len(numbers) == 1 else tuple(numbers)",
            "return tuple(numbers)",
            "compare's AXIS=0.1 read as a one-number vector", CLI),
-    Mutant("cli-threshold-lr", C_TH, 'names = ("temperature", "lr", "momentum",', 'names = ("temperature", "momentum",',
-           "threshold --lr ignored", CLI),
+    Mutant("cli-threshold-lr", C_TH, "progress=args.progress, **options,\n", "progress=args.progress,\n",
+           "threshold --lr (every option of the setting held fixed) ignored", CLI),
+    # --- modules without a mutant until the schema / policies / studies-of-every-policy update ----------------
+    # --- metrics.py, provenance.py ------------------------------------------------------------------------------
+    Mutant("me-success-kind", ME, '"success", "success_rate", ("ci_low", "ci_high"), "proportion", "higher",',
+           '"success", "success_rate", ("ci_low", "ci_high"), "mean", "higher",',
+           "the success rate treated as a mean: a normal interval instead of Wilson's, a t test instead of McNemar's",
+           tests("run", "study_metrics", "sweeps", "study_paired", "frames", "cli")),
+    Mutant("pv-torch-version", PV, '"torch": torch.__version__, "numpy"', '"torch": np.__version__, "numpy"',
+           "results record numpy's version as torch's", tests("sweeps", "cli")),
+    # --- policies/__init__.py, value.py, thompson.py: the value policies and Thompson sampling (portable) --------
+    Mutant("pi-thompson", P_INIT, '"ucb": value, "thompson": thompson}', '"ucb": value, "thompson": value}',
+           "Thompson sampling dispatched to the value policies' steps (it runs greedy)", POLICIES),
+    Mutant("va-count-before", P_VA, "updated = q_arm + (reward - q_arm) / n.gather(0, arm)[0].to(q_arm.dtype)",
+           "updated = q_arm + (reward - q_arm) / state.n.gather(0, arm)[0].to(q_arm.dtype)",
+           "sample averages divided by the pulls before this one (a first pull divides by 0)", POLICIES),
+    Mutant("ts-win-loss", P_TS, "won = (reward == params.win)[None]", "won = (reward != params.win)[None]",
+           "Thompson sampling counts wins as losses and losses as wins (Beta posteriors swapped)", POLICIES),
+    # --- textbook.py: the value policies' oracle ----------------------------------------------------------------
+    Mutant("txt-thompson-wins", TB, "(wins if reward == reward_values[0] else losses)[arm] += 1",
+           "(losses if reward == reward_values[0] else wins)[arm] += 1",
+           "the textbook's Thompson sampling counts a win as a loss", tests("policies")),
+    # --- value_kernel.c, triton_policies.py: the fused engines' value policies and Thompson sampling -------------
+    Mutant("vk-sample-average", VK, "vf updated = q_arm + (reward - q_arm) / to_float(n_arm);",
+           "vf updated = q_arm + (reward - q_arm) / to_float(n_arm + 1);",
+           "the C kernel's sample averages over one pull too many", tests("cpu_policies", "policies")),
+    Mutant("tp-uniform-arm", TP, "uniform_arm = tl.minimum((u_arm * N_ARMS).to(tl.int32), N_ARMS - 1)",
+           "uniform_arm = tl.minimum((u_arm * (N_ARMS - 1)).to(tl.int32), N_ARMS - 1)",
+           "the Triton kernel's epsilon-greedy never explores its last arm", tests("triton_policies")),
+    # --- display.py, frames.py, study/display.py, study/frames.py, figures/inline.py: notebooks and pandas ------
+    Mutant("ds-caption-escape", DS, 'head = f"<caption>{html.escape(caption)}</caption>"',
+           'head = f"<caption>{caption}</caption>"', "a run's HTML caption (the device, the arms...) not escaped",
+           DISPLAY),
+    Mutant("sds-max-rows", S_DS, "for row in rows[:MAX_ROWS]:", "for row in rows:",
+           "a study's HTML table shows every setting, not the first MAX_ROWS", DISPLAY),
+    Mutant("fin-png", F_IN, 'figure.savefig(buffer, format="png",', 'figure.savefig(buffer, format="svg",',
+           "a study's inline figure embedded as SVG bytes under an image/png data URI", DISPLAY),
+    Mutant("fr-success-bool", FR,
+           'out[name] = values.astype(bool) if METRICS[name].kind == "proportion" else values',
+           "out[name] = values", "RunResult.to_pandas()'s success column float64, not bool", tests("frames")),
+    Mutant("sfr-bandit-ids", S_FR, "ids = np.concatenate([b * block_size + np.arange(n, dtype=np.int64)",
+           "ids = np.concatenate([b + np.arange(n, dtype=np.int64)",
+           "the bandits frame numbers block b's bandits from b, not from b * block_bandits", tests("frames")),
+    # --- study/points.py, study/optimum.py, figures/optimum.py, cli/optimum.py: the searches --------------------
+    Mutant("spt-axis-given", S_PT, "    if axis in options:\n", "    if False:\n",
+           "the searched axis also given as an option (lr=0.1 with axis lr) not refused",
+           tests("study_search", "study_optimum")),
+    Mutant("sop-cap", S_OP, "if sign * a > 0:  # a bowl", "if a > 0:  # a bowl",
+           "a maximising search's fit takes a bowl, not a cap, as its optimum (a cap falls back to the best point)",
+           OPTIMUM),
+    Mutant("fop-xerr", F_OP, "xerr=[[r.estimate - r.ci[0]], [r.ci[1] - r.estimate]]",
+           "xerr=[[r.ci[0] - r.estimate], [r.ci[1] - r.estimate]]",
+           "the optimum's lower error bar written as ci_low - estimate (negative)", OPTIMUM),
+    Mutant("opc-by-several", C_OP, "if name == by or not isinstance(values, list):", "if not isinstance(values, list):",
+           "optimum --by AXIS with several values refused as if AXIS were held fixed", tests("study_optimum", "cli")),
+    # --- figures/over_steps.py: a metric against the steps done, the Lai-Robbins bound -------------------------
+    Mutant("fos-win-prob", F_OS, "q = (torch.as_tensor(mu, dtype=torch.float64) - loss) / (win - loss)",
+           "q = torch.as_tensor(mu, dtype=torch.float64)",
+           "the bound's P(win) taken as the expected reward (wrong unless rewards are 1 / 0)", tests("policy_studies")),
 ]
 # fmt: on
