@@ -78,6 +78,7 @@ BAD = [
     (dict(baseline_decay=0.5), ValueError, "baseline_decay is not an option of baseline 'none'"),
     (dict(reward_sd=2.0), ValueError, r"reward_sd is not an option of model 'threshold' \(it applies with model"),
     (dict(means=(0.0, 1.0), reward_values=(2.0, 0.0)), ValueError, "reward_values is not an option of model"),
+    (dict(means=(0.0, 1.0), reward_values=(1.0, 0.0)), ValueError, "reward_values is not an option of model"),
     (dict(init_weights=(1.0, 2.0)), ValueError, "init_weights must have one weight per arm: K = 4, got 2"),
     (dict(init_weights=float("inf")), ValueError, "init_weights must be finite"),
     (dict(init_weights="0"), TypeError, "init_weights must be a number"),
