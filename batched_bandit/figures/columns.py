@@ -24,7 +24,7 @@ COLUMNS = {
     "eta": ("η", "effective step η (lr/T² for SGD, lr/T for Adam, RMSprop)"),
     "eta_over_gap2": ("η/gap²", "η / gap² (effective step over squared reward gap)"),
     "lr_over_T2": ("lr/T²", "lr / T² (SGD's effective step)"),
-    "param": ("parameter", "each policy's parameter: ε, α (gradient), c (UCB), Q₀ (greedy)"),
+    "param": ("parameter", "each policy's parameter: ε (ε-greedy), Q₀ (greedy), c (UCB), lr (gradient)"),
     "n_arms": ("K", "number of arms K"),
     "episode": ("episode", "episode"),
 }
